@@ -1,0 +1,138 @@
+/**
+ * Decoding with ffmpeg: anything it opens (files, http streams, HLS, devices with an input
+ * format), first audio stream, as 48 kHz / s16le / stereo on its stdout. Tags and stream
+ * titles are read from its log.
+ */
+import { CHANNELS, SAMPLE_RATE } from "../../protocol/pcm.ts";
+import type { TrackTags } from "../../protocol/tags.ts";
+import { SourceError } from "./source_error.ts";
+
+export interface FfmpegOptions {
+  /** ffmpeg input format (`-f`), e.g. alsa or pulse. */
+  inputFormat?: string;
+  signal?: AbortSignal;
+  onTags?: (tags: TrackTags) => void;
+}
+
+/** True when an `ffmpeg` can be run from PATH. */
+export async function hasFfmpeg(): Promise<boolean> {
+  try {
+    const { success } = await new Deno.Command("ffmpeg", {
+      args: ["-version"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return success;
+  } catch {
+    return false;
+  }
+}
+
+export function ffmpegArgs(input: string, inputFormat?: string): string[] {
+  return [
+    "-hide_banner",
+    "-nostdin",
+    "-loglevel",
+    "info",
+    ...(inputFormat ? ["-f", inputFormat] : []),
+    "-i",
+    input,
+    "-map",
+    "0:a:0",
+    "-vn",
+    "-f",
+    "s16le",
+    "-acodec",
+    "pcm_s16le",
+    "-ar",
+    String(SAMPLE_RATE),
+    "-ac",
+    String(CHANNELS),
+    "pipe:1",
+  ];
+}
+
+/** Yields PCM blocks until ffmpeg ends; throws SourceError with ffmpeg's own reason. */
+export async function* decodeWithFfmpeg(
+  input: string,
+  options: FfmpegOptions = {},
+): AsyncGenerator<Int16Array> {
+  const child = new Deno.Command("ffmpeg", {
+    args: ffmpegArgs(input, options.inputFormat),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const kill = () => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already exited
+    }
+  };
+  options.signal?.addEventListener("abort", kill, { once: true });
+  const log = readLog(child.stderr, options.onTags);
+  let carry: Uint8Array | undefined;
+  try {
+    for await (const piece of child.stdout) {
+      let bytes = carry ? concat(carry, piece) : piece;
+      const usable = bytes.byteLength - (bytes.byteLength % 2);
+      carry = usable < bytes.byteLength ? bytes.slice(usable) : undefined;
+      bytes = bytes.slice(0, usable);
+      yield new Int16Array(bytes.buffer, bytes.byteOffset, usable / 2);
+    }
+    const status = await child.status;
+    const lastError = await log;
+    if (!status.success && !options.signal?.aborted) {
+      throw new SourceError(`ffmpeg could not play it: ${lastError || `exit ${status.code}`}`);
+    }
+  } finally {
+    options.signal?.removeEventListener("abort", kill);
+    kill();
+  }
+}
+
+const TAG_LINE = /^\s{4,}(title|artist|album|StreamTitle)\s*:\s*(.+)$/i;
+const ERROR_HINT = /error|failed|refused|invalid|no such|not found|denied|unable|does not/i;
+
+/** Follows ffmpeg's log for tags; resolves with the most telling error line, if any. */
+async function readLog(
+  stderr: ReadableStream<Uint8Array>,
+  onTags?: (tags: TrackTags) => void,
+): Promise<string> {
+  let tags: TrackTags = {};
+  let inOutput = false;
+  let lastError = "";
+  let pending = "";
+  for await (const text of stderr.pipeThrough(new TextDecoderStream())) {
+    pending += text;
+    const lines = pending.split(/\r?\n|\r/);
+    pending = lines.pop() ?? "";
+    for (const line of lines) {
+      if (line.startsWith("Output #")) inOutput = true;
+      if (ERROR_HINT.test(line)) lastError = line.trim();
+      const match = !inOutput || /StreamTitle/i.test(line) ? TAG_LINE.exec(line) : null;
+      if (!match) continue;
+      const key = match[1].toLowerCase();
+      const value = match[2].trim();
+      if (key === "streamtitle") tags = splitStreamTitle(value);
+      else tags = { ...tags, [key]: value };
+      onTags?.(tags);
+    }
+  }
+  return lastError;
+}
+
+/** "Artist - Title" is the usual shape of a radio stream title. */
+export function splitStreamTitle(value: string): TrackTags {
+  const dash = value.indexOf(" - ");
+  if (dash < 0) return { title: value };
+  return { artist: value.slice(0, dash).trim(), title: value.slice(dash + 3).trim() };
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a);
+  out.set(b, a.byteLength);
+  return out;
+}

@@ -1,0 +1,71 @@
+/**
+ * A playable source: the demo, or a file / URL / device decoded by ffmpeg when it is on
+ * PATH, else by the built-in decoders. Every source yields 48k/16/2 PCM blocks.
+ */
+import type { TrackTags } from "../../protocol/tags.ts";
+import type { SourceSpec } from "../config.ts";
+import { DEMO_TAGS, renderDemo } from "./demo.ts";
+import { decodeWithFfmpeg } from "./ffmpeg.ts";
+import { decodeBuiltinSource } from "./builtin_source.ts";
+import { SourceError } from "./source_error.ts";
+
+export interface Source {
+  /** For the log: what plays and through which decoder. */
+  readonly label: string;
+  /** A live source (stream, device) reconnects when it ends; a file loops. */
+  readonly live: boolean;
+  decode(signal: AbortSignal): AsyncIterable<Int16Array>;
+}
+
+export interface SourceOptions {
+  /** Decode with ffmpeg (true when it is on PATH). */
+  useFfmpeg: boolean;
+  onTags: (tags: TrackTags) => void;
+}
+
+/** Frames per demo block: a few chunks, so the timeline paces it like any decoder. */
+const DEMO_BLOCK_FRAMES = 9_600;
+
+export function createSource(spec: SourceSpec, options: SourceOptions): Source {
+  const { useFfmpeg, onTags } = options;
+  switch (spec.kind) {
+    case "demo":
+      return { label: "the built-in demo", live: false, decode: () => demoBlocks(onTags) };
+    case "device":
+      if (!useFfmpeg) {
+        throw new SourceError(
+          `--source-format ${spec.format} needs ffmpeg, which is not installed: install ffmpeg`,
+        );
+      }
+      return {
+        label: `${spec.format} input ${spec.input} (ffmpeg)`,
+        live: true,
+        decode: (signal) =>
+          decodeWithFfmpeg(spec.input, { inputFormat: spec.format, signal, onTags }),
+      };
+    case "file":
+    case "url": {
+      const input = spec.kind === "file" ? spec.path : spec.url;
+      const live = spec.kind === "url";
+      if (useFfmpeg) {
+        return {
+          label: `${input} (ffmpeg)`,
+          live,
+          decode: (signal) => decodeWithFfmpeg(input, { signal, onTags }),
+        };
+      }
+      return {
+        label: `${input} (built-in decoder)`,
+        live,
+        decode: (signal) => decodeBuiltinSource(spec, { signal, onTags }),
+      };
+    }
+  }
+}
+
+async function* demoBlocks(onTags: (tags: TrackTags) => void): AsyncGenerator<Int16Array> {
+  onTags(DEMO_TAGS);
+  for (let frame = 0;; frame += DEMO_BLOCK_FRAMES) {
+    yield renderDemo(frame, DEMO_BLOCK_FRAMES);
+  }
+}

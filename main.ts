@@ -1,0 +1,81 @@
+/**
+ * Entry point: argument parsing and dispatch only. `serve` runs the party server; `worker`
+ * is the internal mode in which the program re-executes itself.
+ */
+import { ConfigError, parseServeArgs, SERVE_HELP } from "./coordinator/config.ts";
+import { serve, StartupError } from "./coordinator/serve.ts";
+import { readSettings } from "./coordinator/settings.ts";
+import { Logger } from "./protocol/log.ts";
+
+const HELP = `sendspin: a Sendspin Party server: one source, every listener in sync.
+
+usage:
+  sendspin serve [SOURCE] [options]   play SOURCE (or --demo) to every listener
+  sendspin serve --help               all options of serve
+
+Open the printed URL on any phone or laptop in the network and press Start Listening.`;
+
+export async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  if (command === "serve") return await runServe(rest);
+  if (command === undefined || command === "-h" || command === "--help" || command === "help") {
+    console.log(HELP);
+    return command === undefined ? 1 : 0;
+  }
+  console.error(`unknown command "${command}": use "sendspin serve" (see sendspin --help)`);
+  return 1;
+}
+
+async function runServe(args: string[]): Promise<number> {
+  const { settings, warnings } = readSettings();
+  const log = new Logger("INFO");
+  let config;
+  try {
+    config = parseServeArgs(args, { settings });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    warnings.forEach((w) => log.warn(w));
+    console.error(`error: ${error.message}`);
+    return 1;
+  }
+  if ("help" in config) {
+    console.log(SERVE_HELP);
+    return 0;
+  }
+  warnings.forEach((w) => log.warn(w));
+  if (config.workers > 1) {
+    console.error("error: --workers above 1 arrives with multi-worker mode; use --workers 1");
+    return 1;
+  }
+  const shutdown = new AbortController();
+  const onSignal = () => {
+    if (shutdown.signal.aborted) {
+      // A second Ctrl+C: stop at once. Everything we run lives in this process or dies
+      // with its stdin, so nothing is left behind.
+      Deno.exit(130);
+    }
+    shutdown.abort();
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  try {
+    await serve(config, { signal: shutdown.signal });
+    return 0;
+  } catch (error) {
+    if (error instanceof StartupError) {
+      console.error(`error: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+if (import.meta.main) {
+  main(Deno.args).then(
+    (code) => Deno.exit(code),
+    (error) => {
+      console.error(`sendspin stopped by an unexpected error: ${error?.stack ?? error}`);
+      Deno.exit(70);
+    },
+  );
+}

@@ -1,0 +1,140 @@
+/**
+ * Messages between the coordinator and its workers. Downward (coordinator → worker, stdin)
+ * they are length-prefixed binary frames because they carry PCM; upward (worker → coordinator,
+ * stdout) they are status lines of JSON. Commands are imperative, events past tense, and every
+ * upward message names its worker.
+ */
+import type { TrackTags } from "./tags.ts";
+
+export type DownMessage =
+  /** PCM 48k/16/2 starting at `playAtUs`; a new `segment` starts a new timeline anchor. */
+  | { type: "chunk"; segment: number; playAtUs: number; pcm: Uint8Array }
+  | { type: "metadata"; tags: TrackTags }
+  /** The timeline stopped (no listeners, or the source is gone): drop buffered audio. */
+  | { type: "stopped" }
+  | { type: "totals"; total: number; perWorker: number[] }
+  | { type: "shutdown" };
+
+export type UpMessage =
+  | { type: "listening"; worker: number; port: number }
+  | { type: "failed"; worker: number; reason: string }
+  | { type: "client-joined"; worker: number; clientId: string; name: string }
+  | { type: "client-left"; worker: number; clientId: string; name: string }
+  | { type: "listeners"; worker: number; count: number }
+  | { type: "error"; worker: number; message: string };
+
+const KIND_CHUNK = 1;
+const KIND_JSON = 2;
+const LENGTH_BYTES = 4;
+const CHUNK_HEADER_BYTES = 1 + 4 + 8;
+/** Far above a 60 ms PCM chunk (11,520 bytes): anything larger is a broken stream. */
+export const MAX_FRAME_BYTES = 1 << 20;
+
+/** Thrown for a short, oversized or malformed frame: the reader cannot resynchronise. */
+export class MalformedFrameError extends Error {}
+
+/** One downward frame: u32 big-endian body length, then the body. */
+export function encodeDown(message: DownMessage): Uint8Array {
+  if (message.type === "chunk") {
+    const body = CHUNK_HEADER_BYTES + message.pcm.byteLength;
+    const out = new Uint8Array(LENGTH_BYTES + body);
+    const view = new DataView(out.buffer);
+    view.setUint32(0, body);
+    out[4] = KIND_CHUNK;
+    view.setUint32(5, message.segment);
+    view.setFloat64(9, message.playAtUs);
+    out.set(message.pcm, LENGTH_BYTES + CHUNK_HEADER_BYTES);
+    return out;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(message));
+  const out = new Uint8Array(LENGTH_BYTES + 1 + json.byteLength);
+  new DataView(out.buffer).setUint32(0, 1 + json.byteLength);
+  out[4] = KIND_JSON;
+  out.set(json, LENGTH_BYTES + 1);
+  return out;
+}
+
+function decodeBody(body: Uint8Array): DownMessage {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  if (body[0] === KIND_CHUNK && body.byteLength >= CHUNK_HEADER_BYTES) {
+    return {
+      type: "chunk",
+      segment: view.getUint32(1),
+      playAtUs: view.getFloat64(5),
+      pcm: body.slice(CHUNK_HEADER_BYTES),
+    };
+  }
+  if (body[0] === KIND_JSON) {
+    try {
+      const message = JSON.parse(new TextDecoder().decode(body.subarray(1)));
+      if (typeof message?.type === "string" && message.type !== "chunk") return message;
+    } catch {
+      // falls through to the error below, which names the frame
+    }
+  }
+  throw new MalformedFrameError(`malformed frame: kind ${body[0]}, ${body.byteLength} bytes`);
+}
+
+/** Reads downward frames from a byte stream until it ends. Throws MalformedFrameError. */
+export async function* readDown(input: ReadableStream<Uint8Array>): AsyncGenerator<DownMessage> {
+  let buffer: Uint8Array = new Uint8Array(0);
+  for await (const piece of input) {
+    buffer = buffer.byteLength ? concat(buffer, piece) : piece;
+    let offset = 0;
+    while (buffer.byteLength - offset >= LENGTH_BYTES) {
+      const view = new DataView(buffer.buffer, buffer.byteOffset + offset, LENGTH_BYTES);
+      const length = view.getUint32(0);
+      if (length === 0 || length > MAX_FRAME_BYTES) {
+        throw new MalformedFrameError(`malformed frame: length ${length}`);
+      }
+      if (buffer.byteLength - offset - LENGTH_BYTES < length) break;
+      const start = offset + LENGTH_BYTES;
+      yield decodeBody(buffer.subarray(start, start + length));
+      offset = start + length;
+    }
+    buffer = buffer.slice(offset);
+  }
+  if (buffer.byteLength > 0) {
+    throw new MalformedFrameError(`stream ended inside a frame (${buffer.byteLength} bytes left)`);
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a);
+  out.set(b, a.byteLength);
+  return out;
+}
+
+/** One upward status line. */
+export function encodeUp(message: UpMessage): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(message) + "\n");
+}
+
+/** Reads upward status lines; a line that is not a status message is passed to `onJunk`. */
+export async function* readUp(
+  input: ReadableStream<Uint8Array>,
+  onJunk: (line: string) => void,
+): AsyncGenerator<UpMessage> {
+  const lines = input.pipeThrough(new TextDecoderStream());
+  let pending = "";
+  for await (const text of lines) {
+    pending += text;
+    let newline: number;
+    while ((newline = pending.indexOf("\n")) >= 0) {
+      const line = pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+      if (!line.trim()) continue;
+      try {
+        const message = JSON.parse(line);
+        if (typeof message?.type === "string" && typeof message.worker === "number") {
+          yield message as UpMessage;
+          continue;
+        }
+      } catch {
+        // not JSON: reported below
+      }
+      onJunk(line);
+    }
+  }
+}

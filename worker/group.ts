@@ -1,0 +1,186 @@
+/**
+ * The party on one worker: its listeners, the future PCM, one output stream per format,
+ * group volume and what is playing. Every listener of a server shares one group and one
+ * timeline.
+ */
+import type { Clock } from "../protocol/clock.ts";
+import type { Logger } from "../protocol/log.ts";
+import type { AudioFormat } from "../protocol/messages.ts";
+import type { TrackTags } from "../protocol/tags.ts";
+import { canProduce, createEncoder, formatKey } from "./encoders/negotiate.ts";
+import { averageVolume, redistributeVolume } from "./group_volume.ts";
+import { OutputStream } from "./output_stream.ts";
+import { type PcmChunk, PcmRing } from "./pcm_ring.ts";
+import type { GroupPort, Session } from "./session.ts";
+
+export interface GroupOptions {
+  serverId: string;
+  name: string;
+  clock: Clock;
+  log: Logger;
+  /** Called after a listener joined or left, with the new count. */
+  onMembership?: (session: Session, joined: boolean, count: number) => void;
+}
+
+const GROUP_ID = "party";
+
+export class Group implements GroupPort {
+  readonly serverId: string;
+  readonly name: string;
+  readonly clock: Clock;
+  readonly sessions = new Set<Session>();
+  readonly streams = new Map<string, OutputStream>();
+  readonly ring = new PcmRing();
+  playing = false;
+  tags: TrackTags = {};
+  #log: Logger;
+  #onMembership;
+
+  constructor(options: GroupOptions) {
+    this.serverId = options.serverId;
+    this.name = options.name;
+    this.clock = options.clock;
+    this.#log = options.log;
+    this.#onMembership = options.onMembership;
+  }
+
+  // --- from the coordinator ---
+
+  onChunk(chunk: PcmChunk): void {
+    const nowUs = this.clock.nowUs();
+    this.ring.push(chunk);
+    for (const stream of this.streams.values()) stream.feed(chunk, nowUs);
+    if (!this.playing) {
+      this.playing = true;
+      this.#broadcast("group/update", { playback_state: "playing" });
+    }
+  }
+
+  onStopped(): void {
+    this.ring.clear();
+    for (const stream of this.streams.values()) stream.reset();
+    for (const session of this.sessions) session.endStream();
+    if (this.playing) {
+      this.playing = false;
+      this.#broadcast("group/update", { playback_state: "stopped" });
+    }
+  }
+
+  onMetadata(tags: TrackTags): void {
+    this.tags = tags;
+    for (const session of this.sessions) this.#sendMetadata(session);
+  }
+
+  /** Sends held audio and closes stalled listeners; called on a short timer. */
+  flush(): void {
+    for (const session of this.sessions) session.flush();
+  }
+
+  // --- from sessions ---
+
+  join(session: Session): void {
+    this.sessions.add(session);
+    session.send("group/update", {
+      playback_state: this.playing ? "playing" : "stopped",
+      group_id: GROUP_ID,
+      group_name: this.name,
+    });
+    if (session.hasRole("controller")) session.send("server/state", this.#controllerState());
+    this.#sendMetadata(session);
+    this.#onMembership?.(session, true, this.sessions.size);
+  }
+
+  leave(session: Session): void {
+    if (!this.sessions.delete(session)) return;
+    this.#onMembership?.(session, false, this.sessions.size);
+    this.#sendControllerState();
+  }
+
+  streamFor(format: AudioFormat): OutputStream | undefined {
+    if (!canProduce(format)) return undefined;
+    const key = formatKey(format);
+    let stream = this.streams.get(key);
+    if (!stream) {
+      stream = new OutputStream(format, createEncoder);
+      // Started from the PCM already held, so its first listener hears audio at once.
+      const nowUs = this.clock.nowUs();
+      for (const chunk of this.ring.future(nowUs)) stream.feed(chunk, nowUs);
+      this.streams.set(key, stream);
+      this.#log.debug(`encoder started: ${key}`);
+    }
+    return stream;
+  }
+
+  /** Drops a stream nobody listens to any more. */
+  release(_session: Session, stream: OutputStream): void {
+    if (stream.subscribers.size > 0) return;
+    const key = formatKey(stream.format);
+    if (this.streams.get(key) === stream) {
+      this.streams.delete(key);
+      this.#log.debug(`encoder stopped: ${key}`);
+    }
+  }
+
+  requestedFormat(session: Session, request: Partial<AudioFormat>): AudioFormat | undefined {
+    const current = session.stream?.format;
+    const wanted = { codec: "pcm", sample_rate: 48_000, channels: 2, bit_depth: 16, ...current };
+    const format = { ...wanted, ...request } as AudioFormat;
+    if (canProduce(format)) return format;
+    this.#log.debug(`${session.displayName} asked for a format we cannot produce`);
+    return undefined;
+  }
+
+  playerChanged(_session: Session): void {
+    this.#sendControllerState();
+  }
+
+  controllerCommand(session: Session, command: string, value: number | boolean | undefined) {
+    if (!session.hasRole("controller")) return;
+    const players = [...this.sessions].filter((s) => s.hasRole("player"));
+    if (command === "volume" && typeof value === "number") {
+      const volumes = redistributeVolume(players.map((p) => p.volume), value);
+      players.forEach((player, i) => {
+        player.volume = volumes[i];
+        player.send("server/command", { player: { command: "volume", volume: volumes[i] } });
+      });
+    } else if (command === "mute" && typeof value === "boolean") {
+      for (const player of players) {
+        player.muted = value;
+        player.send("server/command", { player: { command: "mute", mute: value } });
+      }
+    } else {
+      return; // play, pause, next...: not offered in supported_commands, so ignored
+    }
+    this.#sendControllerState();
+  }
+
+  #controllerState() {
+    const players = [...this.sessions].filter((s) => s.hasRole("player"));
+    return {
+      controller: {
+        supported_commands: ["volume", "mute"],
+        volume: averageVolume(players.map((p) => p.volume)),
+        muted: players.length > 0 && players.every((p) => p.muted),
+      },
+    };
+  }
+
+  #sendControllerState() {
+    const state = this.#controllerState();
+    for (const session of this.sessions) {
+      if (session.hasRole("controller")) session.send("server/state", state);
+    }
+  }
+
+  #sendMetadata(session: Session) {
+    if (!session.hasRole("metadata")) return;
+    const { title = null, artist = null, album = null } = this.tags;
+    session.send("server/state", {
+      metadata: { timestamp: this.clock.nowUs(), title, artist, album, artwork_url: null },
+    });
+  }
+
+  #broadcast(type: string, payload: Record<string, unknown>) {
+    for (const session of this.sessions) session.send(type, payload);
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * One output format on one worker: one encoder, fed every timeline chunk once; each encoded
+ * unit is framed once and the same bytes go to every subscribed listener. It keeps its
+ * future framed chunks so a listener joining later gets them without a second encode.
+ */
+import { frameAudioChunk } from "../protocol/audio_chunk.ts";
+import type { AudioFormat } from "../protocol/messages.ts";
+import { playAtUs } from "../protocol/timestamps.ts";
+import type { Encoder } from "./encoders/encoder.ts";
+import type { PcmChunk } from "./pcm_ring.ts";
+import type { FramedChunk } from "./send_queue.ts";
+
+export interface Subscriber {
+  deliver(chunk: FramedChunk): void;
+}
+
+export class OutputStream {
+  readonly subscribers = new Set<Subscriber>();
+  /** How many timeline chunks went through the encoder (the encode-once tests count it). */
+  encodedChunks = 0;
+  #held: FramedChunk[] = [];
+  #segment = -1;
+  #anchorUs = 0;
+  #framesOut = 0;
+
+  #encoder: Encoder;
+
+  constructor(readonly format: AudioFormat, readonly makeEncoder: (f: AudioFormat) => Encoder) {
+    this.#encoder = makeEncoder(format);
+  }
+
+  get codecHeader(): string | undefined {
+    return this.#encoder.codecHeader;
+  }
+
+  /** Encodes one timeline chunk and hands the framed result to every subscriber. */
+  feed(chunk: PcmChunk, nowUs: number): void {
+    if (chunk.segment !== this.#segment) this.#restart(chunk);
+    this.encodedChunks++;
+    const rate = this.format.sample_rate;
+    for (const unit of this.#encoder.encode(chunk.pcm)) {
+      const startUs = playAtUs(this.#anchorUs, this.#framesOut, rate);
+      this.#framesOut += unit.frames;
+      const framed = {
+        bytes: frameAudioChunk(startUs, unit.payload),
+        playAtUs: startUs,
+        endUs: playAtUs(this.#anchorUs, this.#framesOut, rate),
+      };
+      this.#held.push(framed);
+      for (const subscriber of this.subscribers) subscriber.deliver(framed);
+    }
+    this.#prune(nowUs);
+  }
+
+  /** Framed chunks that have not finished playing, oldest first. */
+  future(nowUs: number): FramedChunk[] {
+    this.#prune(nowUs);
+    return this.#held;
+  }
+
+  /** The timeline stopped: forget held audio; the next chunk starts a fresh encoder. */
+  reset(): void {
+    if (this.#segment !== -1) this.#encoder = this.makeEncoder(this.format);
+    this.#held = [];
+    this.#segment = -1;
+  }
+
+  #restart(chunk: PcmChunk) {
+    if (this.#segment !== -1) this.#encoder = this.makeEncoder(this.format);
+    this.#segment = chunk.segment;
+    this.#anchorUs = chunk.playAtUs;
+    this.#framesOut = 0;
+    this.#held = [];
+  }
+
+  #prune(nowUs: number) {
+    let drop = 0;
+    while (drop < this.#held.length && this.#held[drop].endUs <= nowUs) drop++;
+    if (drop) this.#held = this.#held.slice(drop);
+  }
+}

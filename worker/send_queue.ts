@@ -1,0 +1,80 @@
+/**
+ * One listener's outgoing audio. The shared path only appends here and never waits for a
+ * socket: chunks go to the socket while its buffer is small and the chunk lies within the
+ * lead the client can hold; chunks that would arrive late are dropped for this listener
+ * only; a socket that stays stuck is reported so the session can close it.
+ */
+import type { Clock } from "../protocol/clock.ts";
+
+export interface FramedChunk {
+  bytes: Uint8Array;
+  playAtUs: number;
+  endUs: number;
+}
+
+export interface SocketLike {
+  send(data: Uint8Array): void;
+  bufferedAmount(): number;
+}
+
+/** Above this many unsent socket bytes we hold chunks back, so time answers stay quick. */
+export const SOCKET_HIGH_WATER_BYTES = 256 * 1024;
+/** A socket that drains nothing for this long is closed. */
+export const STALL_TIMEOUT_US = 5_000_000;
+
+export class SendQueue {
+  #queue: FramedChunk[] = [];
+  #stuckSinceUs: number | undefined;
+  #lastBuffered = 0;
+  dropped = 0;
+
+  constructor(
+    readonly socket: SocketLike,
+    readonly clock: Clock,
+    /** How far ahead of real time this client can hold audio. */
+    public maxLeadUs: number,
+  ) {}
+
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  push(chunk: FramedChunk): void {
+    this.#queue.push(chunk);
+    this.flush();
+  }
+
+  clear(): void {
+    this.#queue = [];
+  }
+
+  /** Sends what may go now. Returns false if the socket is stuck past the stall timeout. */
+  flush(): boolean {
+    const nowUs = this.clock.nowUs();
+    while (this.#queue.length) {
+      const next = this.#queue[0];
+      if (next.endUs <= nowUs) {
+        this.#queue.shift();
+        this.dropped++;
+        continue;
+      }
+      if (next.playAtUs - nowUs > this.maxLeadUs) break;
+      if (this.socket.bufferedAmount() > SOCKET_HIGH_WATER_BYTES) break;
+      this.socket.send(next.bytes);
+      this.#queue.shift();
+    }
+    return this.#checkStall(nowUs);
+  }
+
+  #checkStall(nowUs: number): boolean {
+    const buffered = this.socket.bufferedAmount();
+    const draining = buffered < this.#lastBuffered || buffered <= SOCKET_HIGH_WATER_BYTES;
+    this.#lastBuffered = buffered;
+    if (draining) {
+      this.#stuckSinceUs = undefined;
+      return true;
+    }
+    this.#stuckSinceUs ??= nowUs;
+    return nowUs - this.#stuckSinceUs < STALL_TIMEOUT_US;
+  }
+}

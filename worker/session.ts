@@ -1,0 +1,260 @@
+/**
+ * One connected Sendspin client, independent of the runtime: the adapter hands it text
+ * frames stamped on receipt, and it answers through `Connection`. Shared state (audio,
+ * volume, metadata) lives in the group; this file is the protocol with one client.
+ */
+import type { Clock } from "../protocol/clock.ts";
+import {
+  type AudioFormat,
+  type ClientHello,
+  type ClientMessage,
+  InvalidMessageError,
+  parseClientMessage,
+  serverMessage,
+} from "../protocol/messages.ts";
+import type { OutputStream, Subscriber } from "./output_stream.ts";
+import { type FramedChunk, SendQueue } from "./send_queue.ts";
+
+export interface Connection {
+  send(data: string | Uint8Array): void;
+  close(code: number, reason: string): void;
+  bufferedAmount(): number;
+}
+
+/** What a session needs from its group. */
+export interface GroupPort {
+  readonly serverId: string;
+  readonly name: string;
+  readonly clock: Clock;
+  join(session: Session): void;
+  leave(session: Session): void;
+  /** Subscribes to the stream of `format`; undefined if no format can be produced. */
+  streamFor(format: AudioFormat): OutputStream | undefined;
+  release(session: Session, stream: OutputStream): void;
+  controllerCommand(session: Session, command: string, value: number | boolean | undefined): void;
+  playerChanged(session: Session): void;
+  requestedFormat(session: Session, request: Partial<AudioFormat>): AudioFormat | undefined;
+}
+
+/** Roles we implement, newest first per family. */
+const IMPLEMENTED_ROLES = ["player@v1", "controller@v1", "metadata@v1"];
+export const HELLO_TIMEOUT_MS = 5_000;
+/** The reference keeps at most ~5 s ahead of real time. */
+export const MAX_LEAD_US = 5_000_000;
+const CLOSE_POLICY = 1008;
+const CLOSE_UNSUPPORTED = 1003;
+const CLOSE_NORMAL = 1000;
+
+export class Session implements Subscriber {
+  hello?: ClientHello;
+  roles: string[] = [];
+  volume = 100;
+  muted = false;
+  state = "synchronized";
+  rejectedMessages = 0;
+  stream?: OutputStream;
+  #streamStarted = false;
+  #lastSentEndUs = 0;
+  #queue: SendQueue;
+  #helloTimer?: ReturnType<typeof setTimeout>;
+  #closed = false;
+
+  constructor(readonly connection: Connection, readonly group: GroupPort) {
+    this.#queue = new SendQueue(
+      { send: (d) => connection.send(d), bufferedAmount: () => connection.bufferedAmount() },
+      group.clock,
+      MAX_LEAD_US,
+    );
+    this.#helloTimer = setTimeout(
+      () => this.close(CLOSE_POLICY, "no client/hello within 5 s"),
+      HELLO_TIMEOUT_MS,
+    );
+  }
+
+  get clientId(): string {
+    return this.hello?.client_id ?? "";
+  }
+
+  get displayName(): string {
+    return this.hello?.name || this.clientId || "unnamed client";
+  }
+
+  hasRole(family: string): boolean {
+    return this.roles.some((role) => role.startsWith(`${family}@`));
+  }
+
+  onText(text: string, receivedUs: number): void {
+    if (this.#closed) return;
+    let message: ClientMessage;
+    try {
+      message = parseClientMessage(text);
+    } catch (error) {
+      if (!(error instanceof InvalidMessageError)) throw error;
+      this.rejectedMessages++;
+      if (!this.hello) this.close(CLOSE_POLICY, `expected client/hello: ${error.message}`);
+      return;
+    }
+    if (!this.hello && message.type !== "client/hello") {
+      this.close(CLOSE_POLICY, `expected client/hello first, got ${message.type}`);
+      return;
+    }
+    this.#handle(message, receivedUs);
+  }
+
+  onBinary(): void {
+    this.close(CLOSE_UNSUPPORTED, "clients may not send binary frames");
+  }
+
+  #handle(message: ClientMessage, receivedUs: number): void {
+    switch (message.type) {
+      case "client/hello":
+        return this.#onHello(message.hello);
+      case "client/time":
+        // Sent at once, ahead of any queued audio: a delayed answer widens the client's error.
+        return this.connection.send(serverMessage("server/time", {
+          client_transmitted: message.clientTransmittedUs,
+          server_received: receivedUs,
+          server_transmitted: this.group.clock.nowUs(),
+        }));
+      case "client/state":
+        Object.assign(this, message.player);
+        return this.group.playerChanged(this);
+      case "client/command": {
+        const value = message.command === "mute" ? message.mute : message.volume;
+        return this.group.controllerCommand(this, message.command, value);
+      }
+      case "stream/request-format": {
+        const format = this.group.requestedFormat(this, message.request);
+        if (format) this.#switchTo(format);
+        return;
+      }
+      case "client/goodbye":
+        return this.close(CLOSE_NORMAL, `goodbye: ${message.reason}`);
+    }
+  }
+
+  #onHello(hello: ClientHello): void {
+    if (this.hello) {
+      this.rejectedMessages++;
+      return;
+    }
+    clearTimeout(this.#helloTimer);
+    if (hello.version !== 1) {
+      return this.close(CLOSE_POLICY, `unsupported protocol version ${hello.version}, need 1`);
+    }
+    this.hello = hello;
+    this.roles = activeRoles(hello.supported_roles);
+    let format: AudioFormat | undefined;
+    if (this.hasRole("player")) {
+      const support = hello.player_support;
+      format = support?.supported_formats.find((f) => this.group.streamFor(f) !== undefined);
+      if (!format) {
+        const listed = support?.supported_formats.map(describe).join(", ") || "none";
+        return this.close(CLOSE_POLICY, `no audio format we can produce (client lists ${listed})`);
+      }
+      this.#queue.maxLeadUs = leadFor(format, support?.buffer_capacity ?? Infinity);
+    }
+    this.connection.send(serverMessage("server/hello", {
+      server_id: this.group.serverId,
+      name: this.group.name,
+      version: 1,
+      active_roles: this.roles,
+      connection_reason: "playback",
+    }));
+    this.group.join(this);
+    if (format) this.#switchTo(format);
+  }
+
+  #switchTo(format: AudioFormat): void {
+    const stream = this.group.streamFor(format);
+    if (!stream || stream === this.stream) return;
+    if (this.stream) {
+      this.stream.subscribers.delete(this);
+      this.group.release(this, this.stream);
+    }
+    this.stream = stream;
+    this.#streamStarted = false;
+    stream.subscribers.add(this);
+    const nowUs = this.group.clock.nowUs();
+    for (const chunk of stream.future(nowUs)) {
+      // Continue where the previous format stopped: no gap, no overlap.
+      if (chunk.playAtUs >= this.#lastSentEndUs && chunk.playAtUs > nowUs) this.deliver(chunk);
+    }
+  }
+
+  /** Called by the stream for every new framed chunk of this listener's format. */
+  deliver(chunk: FramedChunk): void {
+    if (!this.#streamStarted) {
+      this.#streamStarted = true;
+      const stream = this.stream!;
+      this.connection.send(serverMessage("stream/start", {
+        player: { ...stream.format, codec_header: stream.codecHeader },
+      }));
+    }
+    this.#lastSentEndUs = chunk.endUs;
+    this.#queue.push(chunk);
+  }
+
+  /** The timeline stopped: tell the client, drop what it has not been sent. */
+  endStream(): void {
+    this.#queue.clear();
+    if (this.#streamStarted) {
+      this.#streamStarted = false;
+      this.connection.send(serverMessage("stream/end", { roles: ["player"] }));
+    }
+    this.#lastSentEndUs = 0;
+  }
+
+  /** Periodic: sends held chunks; closes a listener whose socket stopped draining. */
+  flush(): void {
+    if (!this.#queue.flush()) this.close(CLOSE_POLICY, "not reading: socket stalled for 5 s");
+  }
+
+  send(type: string, payload: Record<string, unknown>): void {
+    if (!this.#closed) this.connection.send(serverMessage(type, payload));
+  }
+
+  close(code: number, reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#helloTimer);
+    try {
+      this.connection.close(code, reason.slice(0, 120));
+    } finally {
+      this.onClosed();
+    }
+  }
+
+  /** The connection is gone, by our close or the client's. Idempotent. */
+  onClosed(): void {
+    this.#closed = true;
+    clearTimeout(this.#helloTimer);
+    if (this.stream) {
+      this.stream.subscribers.delete(this);
+      this.group.release(this, this.stream);
+      this.stream = undefined;
+    }
+    if (this.hello) this.group.leave(this);
+  }
+}
+
+export function activeRoles(supported: readonly string[]): string[] {
+  const active: string[] = [];
+  for (const role of supported) {
+    const family = role.split("@")[0];
+    if (active.some((r) => r.startsWith(`${family}@`))) continue;
+    if (IMPLEMENTED_ROLES.includes(role)) active.push(role);
+  }
+  return active;
+}
+
+function describe(f: AudioFormat): string {
+  return `${f.codec} ${f.sample_rate}/${f.bit_depth}/${f.channels}`;
+}
+
+/** Lead a client can hold: its buffer capacity in this format's bytes, at most 5 s. */
+function leadFor(format: AudioFormat, capacityBytes: number): number {
+  const bytesPerSecond = format.sample_rate * format.channels * (format.bit_depth / 8);
+  const capacityUs = (capacityBytes / bytesPerSecond) * 1_000_000;
+  return Math.max(200_000, Math.min(MAX_LEAD_US, capacityUs * 0.9));
+}

@@ -1,0 +1,126 @@
+/**
+ * A worker: one HTTP/WebSocket server playing the coordinator's chunks with the
+ * coordinator's timestamps. It reads commands from `input` and reports on `output`; the same
+ * code runs inside the coordinator (`--workers 1`) and as a subprocess (stdin/stdout).
+ */
+import type { Clock } from "../protocol/clock.ts";
+import { type DownMessage, encodeUp, readDown, type UpMessage } from "../protocol/ipc.ts";
+import type { Logger } from "../protocol/log.ts";
+import { Group } from "./group.ts";
+import { createRoutes } from "./http.ts";
+
+export interface WorkerOptions {
+  index: number;
+  name: string;
+  serverId: string;
+  host: string;
+  port: number;
+  /** Share the port with other workers (SO_REUSEPORT). */
+  reusePort: boolean;
+  assetsDir: URL;
+  input: ReadableStream<Uint8Array>;
+  output: WritableStream<Uint8Array>;
+  clock: Clock;
+  log: Logger;
+}
+
+/** Sends held audio this often; also how quickly a stalled listener is noticed. */
+const FLUSH_INTERVAL_MS = 20;
+
+export async function runWorker(options: WorkerOptions): Promise<void> {
+  const { index, log } = options;
+  const writer = options.output.getWriter();
+  const report = (message: UpMessage) => {
+    writer.write(encodeUp(message)).catch(() => {/* coordinator gone: stdin ends too */});
+  };
+  let totals = { total: 0, perWorker: [] as number[] };
+  const group = new Group({
+    serverId: options.serverId,
+    name: options.name,
+    clock: options.clock,
+    log,
+    onMembership: (session, joined, count) => {
+      const { clientId, displayName: name } = session;
+      report({ type: joined ? "client-joined" : "client-left", worker: index, clientId, name });
+      report({ type: "listeners", worker: index, count });
+    },
+  });
+  const status = () => {
+    const perWorker = [...totals.perWorker];
+    perWorker[index] = group.sessions.size; // our own count is always the freshest
+    return { total: perWorker.reduce((a, b) => a + (b ?? 0), 0), perWorker };
+  };
+  const app = createRoutes({ group, assetsDir: options.assetsDir, status });
+
+  const stopServer = new AbortController();
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname: options.host,
+      port: options.port,
+      reusePort: options.reusePort,
+      signal: stopServer.signal,
+      onListen: () => {},
+      onError: (error) => {
+        log.error(`request failed: ${error instanceof Error ? error.message : error}`);
+        return new Response("Internal error", { status: 500 });
+      },
+    }, app.fetch);
+  } catch (error) {
+    report({ type: "failed", worker: index, reason: bindFailure(error, options) });
+    await writer.close().catch(() => {});
+    return;
+  }
+  report({ type: "listening", worker: index, port: server.addr.port });
+  const flusher = setInterval(() => group.flush(), FLUSH_INTERVAL_MS);
+
+  const handle = (message: DownMessage): boolean => {
+    switch (message.type) {
+      case "chunk":
+        group.onChunk(message);
+        return true;
+      case "metadata":
+        group.onMetadata(message.tags);
+        return true;
+      case "stopped":
+        group.onStopped();
+        return true;
+      case "totals":
+        totals = message;
+        return true;
+      case "shutdown":
+        return false;
+    }
+  };
+  try {
+    for await (const message of readDown(options.input)) {
+      if (!handle(message)) break;
+    }
+  } catch (error) {
+    log.error(`stopping: ${error instanceof Error ? error.message : error}`);
+    report({ type: "error", worker: index, message: String(error) });
+  } finally {
+    clearInterval(flusher);
+    for (const session of [...group.sessions]) {
+      session.endStream();
+      session.close(1001, "server shutting down");
+    }
+    stopServer.abort();
+    await server.finished;
+    await writer.close().catch(() => {});
+  }
+}
+
+function bindFailure(error: unknown, options: WorkerOptions): string {
+  const where = `${options.host}:${options.port}`;
+  if (error instanceof Deno.errors.AddrInUse) {
+    return `port ${options.port} is in use: stop the other program or choose --port`;
+  }
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return `not allowed to listen on ${where}: use a port above 1023 or run with more rights`;
+  }
+  if (error instanceof Deno.errors.AddrNotAvailable) {
+    return `cannot listen on ${where}: no such address on this machine (check --host)`;
+  }
+  return `cannot listen on ${where}: ${error instanceof Error ? error.message : error}`;
+}
