@@ -3,7 +3,8 @@
  * status channel, so nothing else may write there). A worker prefixes its lines `[W<i>]`.
  */
 export type LogLevel = "DEBUG" | "INFO" | "WARNING" | "ERROR" | "CRITICAL";
-const ORDER: LogLevel[] = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"];
+export const LOG_LEVELS: readonly LogLevel[] = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"];
+const ORDER = LOG_LEVELS;
 
 export class Logger {
   #min: number;

@@ -1,0 +1,337 @@
+/**
+ * `sendspin serve` command line + settings file → one validated `ServeConfig`.
+ * Precedence: flag, then the settings file, then the default. Everything wrong is a
+ * `ConfigError` whose message is the one line shown to the user (exit code 1).
+ */
+import { parseArgs } from "node:util";
+import { isIP } from "node:net";
+import { fileURLToPath } from "node:url";
+import { LOG_LEVELS, type LogLevel } from "../protocol/log.ts";
+import { type Settings, SETTINGS_PATH_HINT } from "./settings.ts";
+import { SERVE_HELP } from "./help.ts";
+
+export { LOG_LEVELS, type LogLevel, SERVE_HELP };
+
+export type SourceSpec =
+  | { kind: "demo" }
+  /** A local file; it existed when the command line was checked. */
+  | { kind: "file"; path: string }
+  /** Anything with a scheme (`http://`, `https://`, `rtsp://`, ...), passed on as given. */
+  | { kind: "url"; url: string }
+  /** `--source-format` given: an ffmpeg input format (`-f`) and its input, not checked. */
+  | { kind: "device"; format: string; input: string };
+
+export interface ServeConfig {
+  source: SourceSpec;
+  /** 1..65535; default 8927. */
+  port: number;
+  /** Bind address; default "0.0.0.0" (all interfaces). IPv6 is given without brackets. */
+  host: string;
+  /** Default "Sendspin Server". */
+  name: string;
+  /** 1..MAX_WORKERS; default 1. */
+  workers: number;
+  /** ws://, wss:// or cast://host[:port] URLs to dial; empty unless workers is 1. */
+  clients: string[];
+  /** Default INFO. */
+  logLevel: LogLevel;
+}
+
+export const DEFAULT_PORT = 8927;
+export const DEFAULT_HOST = "0.0.0.0";
+export const DEFAULT_NAME = "Sendspin Server";
+export const DEFAULT_LOG_LEVEL: LogLevel = "INFO";
+/** Each worker is a whole Deno process (tens of MB); a typo such as 1000 should not fork-bomb the host. */
+export const MAX_WORKERS = 64;
+
+/** A bad command line or settings value: `message` is the one line shown to the user; exit code 1. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export interface ParseServeOptions {
+  /** Settings as read from the settings file (already parsed); default {}. */
+  settings?: Settings;
+  /**
+   * Whether a local source file exists; default: `Deno.statSync` finds something that is
+   * not a directory (a permission error becomes a ConfigError). Injected for tests.
+   */
+  fileExists?: (path: string) => boolean;
+}
+
+const OPTIONS = {
+  demo: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  port: { type: "string" },
+  host: { type: "string" },
+  name: { type: "string" },
+  workers: { type: "string" },
+  client: { type: "string", multiple: true },
+  "source-format": { type: "string" },
+  "log-level": { type: "string" },
+} as const;
+
+/** Every option `serve` accepts, as typed on the command line. */
+export const SERVE_OPTION_NAMES: readonly string[] = Object.keys(OPTIONS).map((name) =>
+  `--${name}`
+);
+
+type StringOption = Exclude<keyof typeof OPTIONS, "demo" | "help">;
+
+interface Flags {
+  demo: boolean;
+  help: boolean;
+  positionals: string[];
+  clients: string[];
+  values: Partial<Record<StringOption, string>>;
+}
+
+const SEE_HELP = "(see sendspin serve --help)";
+const IN_SETTINGS = `in ${SETTINGS_PATH_HINT}`;
+
+/** `args` are the words after `serve`. Returns `{ help: true }` for -h/--help. Throws ConfigError. */
+export function parseServeArgs(
+  args: string[],
+  options: ParseServeOptions = {},
+): ServeConfig | { help: true } {
+  const flags = readFlags(args);
+  if (flags.help) return { help: true };
+  const settings = options.settings ?? {};
+  const fileExists = options.fileExists ?? defaultFileExists;
+
+  if (flags.positionals.length > 1) {
+    throw new ConfigError(
+      `only one SOURCE can be given (got ${flags.positionals.map(quote).join(", ")}) ${SEE_HELP}`,
+    );
+  }
+
+  const port = flags.values.port !== undefined
+    ? checkPort(flags.values.port, "--port")
+    : settings.listen_port !== undefined
+    ? checkPort(settings.listen_port, `"listen_port" ${IN_SETTINGS}`)
+    : DEFAULT_PORT;
+  const host = flags.values.host !== undefined ? checkHost(flags.values.host) : DEFAULT_HOST;
+  const name = flags.values.name !== undefined
+    ? checkName(flags.values.name, "--name")
+    : settings.name !== undefined
+    ? checkName(settings.name, `"name" ${IN_SETTINGS}`)
+    : DEFAULT_NAME;
+  const workers = flags.values.workers !== undefined ? checkWorkers(flags.values.workers) : 1;
+  const logLevel = flags.values["log-level"] !== undefined
+    ? checkLogLevel(flags.values["log-level"], "--log-level")
+    : settings.log_level !== undefined
+    ? checkLogLevel(settings.log_level, `"log_level" ${IN_SETTINGS}`)
+    : DEFAULT_LOG_LEVEL;
+
+  // Any --client replaces the settings list rather than adding to it.
+  const settingsClients = flags.clients.length === 0 ? settings.clients : undefined;
+  const clientsFromSettings = settingsClients !== undefined;
+  const clients = settingsClients !== undefined
+    ? settingsClients.map((url) => checkClient(url, `each of "clients" ${IN_SETTINGS}`))
+    : flags.clients.map((url) => checkClient(url, "--client"));
+  if (workers > 1 && clients.length > 0) {
+    throw new ConfigError(
+      clientsFromSettings
+        ? `--client works only with --workers 1, but "clients" ${IN_SETTINGS} lists ${clients.length} (got --workers ${workers}); use --workers 1 or remove them`
+        : `--client works only with --workers 1 (got --workers ${workers})`,
+    );
+  }
+
+  const source = resolveSource(flags, settings, fileExists);
+  return { source, port, host, name, workers, clients, logLevel };
+}
+
+function readFlags(args: string[]): Flags {
+  // strict: false so that every mistake reaches us as a token and gets our own one-line message.
+  const { tokens } = parseArgs({
+    args,
+    options: OPTIONS,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const flags: Flags = { demo: false, help: false, positionals: [], clients: [], values: {} };
+  if (tokens.some((token) => token.kind === "option" && token.name === "help")) {
+    return { ...flags, help: true };
+  }
+  for (const token of tokens) {
+    if (token.kind === "positional") flags.positionals.push(token.value);
+    if (token.kind !== "option") continue;
+    const { name, rawName, value, inlineValue } = token;
+    if (!Object.hasOwn(OPTIONS, name)) {
+      throw new ConfigError(`unknown option ${rawName} ${SEE_HELP}`);
+    }
+    const option = name as keyof typeof OPTIONS;
+    if (option === "help") continue; // answered above
+    if (option === "demo") {
+      if (value !== undefined) {
+        throw new ConfigError(`${rawName} takes no value (got ${quote(value)})`);
+      }
+      flags.demo = true;
+      continue;
+    }
+    if (value === undefined) throw new ConfigError(`${rawName} needs a value ${SEE_HELP}`);
+    // parseArgs takes the next word as the value even when it is another option ("--name --demo").
+    if (!inlineValue && value.startsWith("-") && !/^-\d/.test(value)) {
+      throw new ConfigError(
+        `${rawName} needs a value (got ${quote(value)}; write ${rawName}=${value} if you mean it)`,
+      );
+    }
+    if (option === "client") flags.clients.push(value);
+    else flags.values[option] = value; // the last one wins, as with argparse
+  }
+  return flags;
+}
+
+function checkPort(value: string | number, label: string): number {
+  const port = wholeNumber(value);
+  if (port === undefined || port < 1 || port > 65535) {
+    throw new ConfigError(`${label} must be a whole number from 1 to 65535 (got ${quote(value)})`);
+  }
+  return port;
+}
+
+function checkWorkers(value: string): number {
+  const workers = wholeNumber(value);
+  if (workers === undefined || workers < 1) {
+    throw new ConfigError(`--workers must be a whole number of at least 1 (got ${quote(value)})`);
+  }
+  if (workers > MAX_WORKERS) {
+    throw new ConfigError(
+      `--workers must be at most ${MAX_WORKERS}, one process each (got ${quote(value)})`,
+    );
+  }
+  return workers;
+}
+
+function wholeNumber(value: string | number): number | undefined {
+  if (typeof value === "number") return Number.isSafeInteger(value) ? value : undefined;
+  return /^\d{1,15}$/.test(value) ? Number(value) : undefined;
+}
+
+function checkHost(value: string): string {
+  const host = value.startsWith("[") && value.endsWith("]") ? value.slice(1, -1) : value;
+  const hostName = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
+  if (isIP(host) === 0 && !hostName.test(host)) {
+    throw new ConfigError(`--host must be an IP address or host name (got ${quote(value)})`);
+  }
+  return host;
+}
+
+function checkName(value: string, label: string): string {
+  const name = value.trim();
+  if (name === "") throw new ConfigError(`${label} must not be empty`);
+  return name;
+}
+
+function checkLogLevel(value: string, label: string): LogLevel {
+  const level = value.toUpperCase() as LogLevel;
+  if (!LOG_LEVELS.includes(level)) {
+    throw new ConfigError(`${label} must be one of ${LOG_LEVELS.join(", ")} (got ${quote(value)})`);
+  }
+  return level;
+}
+
+function checkClient(value: string, label: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined; // reported below with the value seen
+  }
+  const ok = url !== undefined && url.hostname !== "" && url.username === "" &&
+    url.password === "" &&
+    ((url.protocol === "ws:" || url.protocol === "wss:") ||
+      (url.protocol === "cast:" && (url.pathname === "" || url.pathname === "/") &&
+        url.search === "" && url.hash === ""));
+  if (!ok) {
+    throw new ConfigError(
+      `${label} must be a ws://, wss:// or cast://host[:port] URL (got ${quote(value)})`,
+    );
+  }
+  return value;
+}
+
+function checkSourceFormat(value: string, label: string): string {
+  // ffmpeg format names: alsa, pulse, s16le, lavfi, avfoundation, dshow, mov, ...
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_,-]*$/.test(value)) {
+    throw new ConfigError(
+      `${label} must be an ffmpeg input format such as alsa or pulse (got ${quote(value)})`,
+    );
+  }
+  return value;
+}
+
+const HAS_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+
+/**
+ * --demo, then SOURCE, then settings `source`. The `--source-format` flag applies to either
+ * source; the settings `source_format` only to the settings `source` it was saved with, so a
+ * file given on the command line is not opened as a sound card.
+ */
+function resolveSource(
+  flags: Flags,
+  settings: Settings,
+  fileExists: (path: string) => boolean,
+): SourceSpec {
+  if (flags.demo) return { kind: "demo" };
+  const flagFormat = flags.values["source-format"];
+  const format = flagFormat !== undefined
+    ? checkSourceFormat(flagFormat, "--source-format")
+    : undefined;
+  let input: string;
+  let label: string;
+  let device = format;
+  if (flags.positionals.length === 1) {
+    input = flags.positionals[0];
+    label = "SOURCE";
+    if (input === "") throw new ConfigError(`SOURCE must not be empty ${SEE_HELP}`);
+  } else if (settings.source !== undefined) {
+    input = settings.source;
+    label = `"source" ${IN_SETTINGS}`;
+    if (device === undefined && settings.source_format !== undefined) {
+      device = checkSourceFormat(settings.source_format, `"source_format" ${IN_SETTINGS}`);
+    }
+  } else if (format !== undefined) {
+    throw new ConfigError(
+      `--source-format ${format} needs a SOURCE naming the input, e.g. sendspin serve --source-format alsa hw:0`,
+    );
+  } else {
+    throw new ConfigError(
+      `No audio source: give a file or URL, or --demo ${SEE_HELP}`,
+    );
+  }
+
+  if (device !== undefined) return { kind: "device", format: device, input };
+  if (HAS_SCHEME.test(input)) {
+    let url: URL;
+    try {
+      url = new URL(input);
+    } catch {
+      throw new ConfigError(`${label} is not a valid URL (got ${quote(input)})`);
+    }
+    if (url.protocol !== "file:") return { kind: "url", url: input };
+    input = fileURLToPath(url);
+  }
+  if (!fileExists(input)) {
+    throw new ConfigError(
+      `${label} is not an existing file: ${quote(input)} ` +
+        "(give a file, a URL such as http://..., or a device with --source-format)",
+    );
+  }
+  return { kind: "file", path: input };
+}
+
+function defaultFileExists(path: string): boolean {
+  try {
+    return !Deno.statSync(path).isDirectory;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`Cannot check the source file ${quote(path)}: ${reason}`);
+  }
+}
+
+function quote(value: string | number): string {
+  return JSON.stringify(value);
+}

@@ -1,0 +1,40 @@
+/** The text of `sendspin serve --help`. Kept beside, not inside, the parser so both stay short. */
+export const SERVE_HELP = `Usage: sendspin serve [SOURCE] [options]
+
+Play one audio source to every phone in the room, in sync. Listeners open the printed
+address (or scan its QR code) in a browser, or connect with any Sendspin client.
+
+Arguments:
+  SOURCE                 an audio file or a URL (http://, https://, rtsp://, ...), or with
+                         --source-format the input of that format (e.g. hw:0)
+
+Options:
+  --demo                 play the built-in demo (works offline); beats SOURCE
+  --source-format FMT    ffmpeg input format for SOURCE, e.g. alsa or pulse (default: none,
+                         SOURCE is a file or URL)
+  --port N               port to listen on, 1-65535 (default: 8927)
+  --host ADDR            address to listen on (default: 0.0.0.0, all interfaces)
+  --name NAME            server name shown to clients and on the network
+                         (default: Sendspin Server)
+  --workers N            processes that serve listeners, 1-64 (default: 1)
+  --client URL           dial a listening Sendspin client (ws://... or wss://...) or a
+                         Chromecast (cast://host[:port]); repeatable; only with --workers 1
+                         (default: none)
+  --log-level LEVEL      DEBUG, INFO, WARNING, ERROR or CRITICAL, any case (default: INFO)
+  -h, --help             show this help and exit
+
+Settings file: ~/.config/sendspin/settings-serve.json
+  A JSON object with any of the keys name, log_level, listen_port, source, source_format
+  and clients (a list). An option on the command line beats the settings file, which
+  beats the default. The source is --demo, else SOURCE, else the settings "source"
+  (its "source_format" applies only to it). A missing file is fine; a broken one is
+  reported and ignored.
+
+Examples:
+  sendspin serve --demo
+  sendspin serve ~/Music/party.flac
+  sendspin serve https://example.com/radio.mp3 --name "Kitchen"
+  sendspin serve --source-format alsa hw:0
+  sendspin serve --source-format pulse default
+  sendspin serve party.mp3 --workers 4 --port 8080
+  sendspin serve --demo --client ws://192.168.1.20:8928/sendspin`;

@@ -1,0 +1,42 @@
+/**
+ * Runs the program as a user would: the `sendspin` task's own command line from deno.json
+ * (same permissions), with a HOME of its own so no real settings file leaks in.
+ */
+const ROOT = new URL("../../", import.meta.url);
+
+export function taskArgs(task = "sendspin"): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(new URL("deno.json", ROOT)));
+  const words = String(config.tasks[task]).split(/\s+/);
+  if (words[0] !== "deno") throw new Error(`task ${task} does not start with deno`);
+  return words.slice(1);
+}
+
+export interface ProgramOptions {
+  home?: string;
+  /** Replaces PATH (e.g. to hide ffmpeg). */
+  path?: string;
+}
+
+export function program(args: string[], options: ProgramOptions = {}): Deno.Command {
+  const env: Record<string, string> = { HOME: options.home ?? Deno.makeTempDirSync() };
+  if (options.path !== undefined) env.PATH = options.path;
+  return new Deno.Command(Deno.execPath(), {
+    args: [...taskArgs(), ...args],
+    cwd: ROOT,
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+export async function runProgram(args: string[], options: ProgramOptions = {}) {
+  const { code, stdout, stderr } = await program(args, options).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code, stdout: decode(stdout), stderr: decode(stderr) };
+}
+
+/** A directory on PATH that has no ffmpeg (only the shell basics the program needs none of). */
+export function pathWithoutFfmpeg(): string {
+  return Deno.makeTempDirSync();
+}
