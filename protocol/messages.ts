@@ -61,7 +61,9 @@ function fail(what: string, value: unknown): never {
 
 function str(obj: Json, key: string, where: string): string {
   const value = obj[key];
-  if (typeof value !== "string" || value.length > 1024) fail(`${where}.${key} must be a string`, value);
+  if (typeof value !== "string" || value.length > 1024) {
+    fail(`${where}.${key} must be a string`, value);
+  }
   return value;
 }
 
@@ -148,7 +150,9 @@ function parseRequestFormat(p: Json): ClientMessage {
   const player = isObject(p.player) ? p.player : {};
   const request: Partial<AudioFormat> = {};
   if (typeof player.codec === "string") {
-    if (!CODECS.includes(player.codec)) fail("stream/request-format codec is unknown", player.codec);
+    if (!CODECS.includes(player.codec)) {
+      fail("stream/request-format codec is unknown", player.codec);
+    }
     request.codec = player.codec as Codec;
   }
   for (const key of ["sample_rate", "channels", "bit_depth"] as const) {

@@ -15,7 +15,10 @@ export function createRoutes(options: RoutesOptions): Hono {
   const app = new Hono();
   app.get("/sendspin", (c) => {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-      return c.text("This is the Sendspin WebSocket endpoint: connect with a Sendspin client.", 426);
+      return c.text(
+        "This is the Sendspin WebSocket endpoint: connect with a Sendspin client.",
+        426,
+      );
     }
     return acceptSendspin(c.req.raw, options.group);
   });

@@ -51,7 +51,7 @@ async function openUrl(
   }
   const metaint = Number(response.headers.get("icy-metaint"));
   if (Number.isInteger(metaint) && metaint > 0) {
-    return stripIcyMetadata(response.body, metaint, options.onTags);
+    return stripIcyMetadata(response.body, metaint, options);
   }
   return response.body;
 }

@@ -5,6 +5,7 @@
  */
 import { CHANNELS, SAMPLE_RATE } from "../../protocol/pcm.ts";
 import type { TrackTags } from "../../protocol/tags.ts";
+import { splitStreamTitle } from "../decode/icy.ts";
 import { SourceError } from "./source_error.ts";
 
 export interface FfmpegOptions {
@@ -121,13 +122,6 @@ async function readLog(
     }
   }
   return lastError;
-}
-
-/** "Artist - Title" is the usual shape of a radio stream title. */
-export function splitStreamTitle(value: string): TrackTags {
-  const dash = value.indexOf(" - ");
-  if (dash < 0) return { title: value };
-  return { artist: value.slice(0, dash).trim(), title: value.slice(dash + 3).trim() };
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -1,17 +1,24 @@
 /**
  * PCM output: the timeline's 48k/16/2 bytes as they are when the client asks for exactly
  * that (no copy), otherwise resampled, remixed and re-packed to the requested format.
+ * Resampled output is cut into units of one chunk's length at the output rate, one chunk
+ * behind (the filter needs a few frames of look-ahead), so its chunk borders fall on the
+ * timeline's: a listener switching formats continues exactly where it was.
  */
 import type { AudioFormat } from "../../protocol/messages.ts";
-import { CHANNELS, SAMPLE_RATE } from "../../protocol/pcm.ts";
-import { Resampler } from "../../coordinator/decode/resample.ts";
+import { CHANNELS, CHUNK_FRAMES, SAMPLE_RATE } from "../../protocol/pcm.ts";
+import { Resampler } from "../../protocol/resample.ts";
 import type { EncodedUnit, Encoder } from "./encoder.ts";
 
 export const PCM_BIT_DEPTHS = [16, 24, 32];
 
 export class PcmEncoder implements Encoder {
   #resampler?: Resampler;
+  #held: Float32Array = new Float32Array(0);
+  #unitFrames: number;
+
   constructor(readonly format: AudioFormat) {
+    this.#unitFrames = Math.floor((CHUNK_FRAMES * format.sample_rate) / SAMPLE_RATE);
     if (format.sample_rate !== SAMPLE_RATE) {
       this.#resampler = new Resampler({
         fromRate: SAMPLE_RATE,
@@ -23,15 +30,36 @@ export class PcmEncoder implements Encoder {
 
   encode(pcm: Uint8Array): EncodedUnit[] {
     const { channels, bit_depth: bits } = this.format;
-    if (!this.#resampler && channels === CHANNELS && bits === 16) {
-      return [{ payload: pcm, frames: pcm.byteLength / 4 }];
-    }
     const samples = new Int16Array(pcm.buffer, pcm.byteOffset, pcm.byteLength / 2);
-    const stereo = this.#resampler ? this.#resampler.process(toFloat(samples)) : samples;
-    const frames = stereo.length / CHANNELS;
-    if (frames === 0) return [];
-    return [{ payload: pack(stereo, frames, channels, bits), frames }];
+    if (!this.#resampler) {
+      if (channels === CHANNELS && bits === 16) {
+        return [{ payload: pcm, frames: pcm.byteLength / 4 }];
+      }
+      const frames = samples.length / CHANNELS;
+      return [{ payload: pack(samples, frames, channels, bits), frames }];
+    }
+    this.#held = concat(this.#held, this.#resampler.process(toFloat(samples)));
+    const units: EncodedUnit[] = [];
+    const unitSamples = this.#unitFrames * CHANNELS;
+    let offset = 0;
+    while (this.#held.length - offset >= unitSamples) {
+      const unit = this.#held.subarray(offset, offset + unitSamples);
+      units.push({
+        payload: pack(unit, this.#unitFrames, channels, bits),
+        frames: this.#unitFrames,
+      });
+      offset += unitSamples;
+    }
+    this.#held = this.#held.slice(offset);
+    return units;
   }
+}
+
+function concat(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 function toFloat(samples: Int16Array): Float32Array {
