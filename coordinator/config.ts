@@ -23,7 +23,7 @@ export type SourceSpec =
 
 export interface ServeConfig {
   source: SourceSpec;
-  /** 1..65535; default 8927. */
+  /** 0..65535 (0: any free port); default 8927. */
   port: number;
   /** Bind address; default "0.0.0.0" (all interfaces). IPv6 is given without brackets. */
   host: string;
@@ -185,8 +185,8 @@ function readFlags(args: string[]): Flags {
 
 function checkPort(value: string | number, label: string): number {
   const port = wholeNumber(value);
-  if (port === undefined || port < 1 || port > 65535) {
-    throw new ConfigError(`${label} must be a whole number from 1 to 65535 (got ${quote(value)})`);
+  if (port === undefined || port < 0 || port > 65535) {
+    throw new ConfigError(`${label} must be a whole number from 0 to 65535 (got ${quote(value)})`);
   }
   return port;
 }

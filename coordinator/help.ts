@@ -12,7 +12,7 @@ Options:
   --demo                 play the built-in demo (works offline); beats SOURCE
   --source-format FMT    ffmpeg input format for SOURCE, e.g. alsa or pulse (default: none,
                          SOURCE is a file or URL)
-  --port N               port to listen on, 1-65535 (default: 8927)
+  --port N               port to listen on, 0-65535, 0 = any free (default: 8927)
   --host ADDR            address to listen on (default: 0.0.0.0, all interfaces)
   --name NAME            server name shown to clients and on the network
                          (default: Sendspin Server)

@@ -90,6 +90,7 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
       onStatus,
     });
     workers.push(link);
+    link.send({ type: "metadata", tags });
     const stoppedEarly: UpMessage = { type: "failed", worker: index, reason: "it stopped" };
     return Promise.race([report, link.exited.then(() => stoppedEarly)]);
   });

@@ -1,7 +1,7 @@
 /** The program as a user runs it: the `sendspin` task's command line, real processes. */
 import assert from "node:assert/strict";
 import { program, runProgram } from "./support/program.ts";
-import { writeTempWav, testSignal } from "./support/wav.ts";
+import { testSignal, writeTempWav } from "./support/wav.ts";
 
 Deno.test("--help prints usage and every option, exit 0", async () => {
   const { code, stdout } = await runProgram(["serve", "--help"]);

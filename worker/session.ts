@@ -177,13 +177,14 @@ export class Session implements Subscriber {
     stream.subscribers.add(this);
     const nowUs = this.group.clock.nowUs();
     for (const chunk of stream.future(nowUs)) {
-      // Continue where the previous format stopped: no gap, no overlap.
-      if (chunk.playAtUs >= this.#lastSentEndUs && chunk.playAtUs > nowUs) this.deliver(chunk);
+      if (chunk.playAtUs > nowUs) this.deliver(chunk);
     }
   }
 
   /** Called by the stream for every new framed chunk of this listener's format. */
   deliver(chunk: FramedChunk): void {
+    // After a format switch, continue where the previous format stopped: no overlap.
+    if (chunk.playAtUs < this.#lastSentEndUs) return;
     if (!this.#streamStarted) {
       this.#streamStarted = true;
       const stream = this.stream!;

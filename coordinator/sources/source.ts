@@ -30,6 +30,7 @@ export function createSource(spec: SourceSpec, options: SourceOptions): Source {
   const { useFfmpeg, onTags } = options;
   switch (spec.kind) {
     case "demo":
+      renderDemo(0, 0); // renders the loop now, not when the first guest is waiting
       return { label: "the built-in demo", live: false, decode: () => demoBlocks(onTags) };
     case "device":
       if (!useFfmpeg) {

@@ -39,10 +39,9 @@ Deno.test("every bad command line is a ConfigError naming the option and the val
     [["--workers=1.5", "--demo"], '--workers must be a whole number of at least 1 (got "1.5")'],
     [["--workers", "-1", "--demo"], '--workers must be a whole number of at least 1 (got "-1")'],
     [["--workers", "65", "--demo"], '--workers must be at most 64, one process each (got "65")'],
-    [["--port", "70000", "--demo"], '--port must be a whole number from 1 to 65535 (got "70000")'],
-    [["--port", "0", "--demo"], '--port must be a whole number from 1 to 65535 (got "0")'],
-    [["--port=", "--demo"], '--port must be a whole number from 1 to 65535 (got "")'],
-    [["--port", "80a", "--demo"], '--port must be a whole number from 1 to 65535 (got "80a")'],
+    [["--port", "70000", "--demo"], '--port must be a whole number from 0 to 65535 (got "70000")'],
+    [["--port=", "--demo"], '--port must be a whole number from 0 to 65535 (got "")'],
+    [["--port", "80a", "--demo"], '--port must be a whole number from 0 to 65535 (got "80a")'],
     [
       ["--log-level", "loud", "--demo"],
       '--log-level must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL (got "loud")',
@@ -110,12 +109,12 @@ Deno.test("every bad settings value is a ConfigError naming the key and the valu
     [
       { listen_port: 70000 },
       ["--demo"],
-      `"listen_port" ${IN} must be a whole number from 1 to 65535 (got 70000)`,
+      `"listen_port" ${IN} must be a whole number from 0 to 65535 (got 70000)`,
     ],
     [
       { listen_port: 80.5 },
       ["--demo"],
-      `"listen_port" ${IN} must be a whole number from 1 to 65535 (got 80.5)`,
+      `"listen_port" ${IN} must be a whole number from 0 to 65535 (got 80.5)`,
     ],
     [
       { log_level: "loud" },

@@ -25,7 +25,9 @@ for (const chunkFrames of [2_880, 4_096, 1_001, 441]) {
     for (let i = 0; i < chunks.length; i++) {
       assert.equal(chunks[i].segment, chunks[0].segment);
       const exact = anchor + Math.round((i * chunkFrames * 1_000_000) / 48_000);
-      if (chunks[i].playAtUs !== exact) assert.fail(`chunk ${i}: ${chunks[i].playAtUs} != ${exact}`);
+      if (chunks[i].playAtUs !== exact) {
+        assert.fail(`chunk ${i}: ${chunks[i].playAtUs} != ${exact}`);
+      }
     }
     const last = chunks.length - 1;
     assert.equal(chunks.length, Math.floor(totalFrames / chunkFrames));

@@ -36,36 +36,44 @@ Deno.test("a sendspin-js client syncs and plays the demo as 48k/16/2 PCM", opts,
     const nowUs = client.serverNowUs();
     assert.ok(client.chunks.at(-1)!.playAtUs > nowUs);
     await client.waitFor("decoded audio", () => client.decoded.length >= 10);
-    const meta = client.messagesOf("server/state").find((m) => "metadata" in m.payload);
-    assert.equal((meta?.payload.metadata as { title: string }).title, "Sendspin Party Demo");
+    const title = () =>
+      client.messagesOf("server/state").map((m) => m.payload.metadata as { title?: string })
+        .filter(Boolean).at(-1)?.title;
+    await client.waitFor("now-playing title", () => title() === "Sendspin Party Demo");
   } finally {
     await client.close();
     await server.stop();
   }
 });
 
-Deno.test("PCM a client decodes is bit-identical to a 48k/16/2 WAV source, across its loop", opts, async () => {
-  const frames = 48_000 + 1_237; // not a whole number of chunks: the loop joint falls mid-chunk
-  const source = testSignal(frames);
-  const path = writeTempWav(source);
-  const server = await startServer({ source: { kind: "file", path } });
-  const client = await TestClient.connect(server.url);
-  try {
-    await client.waitFor("decoded 2.5 s", () => client.decoded.length >= 42);
-    const received = client.decoded.flatMap((d) => [...d.samples]);
-    for (let i = 0; i < received.length; i++) {
-      if (received[i] !== source[i % source.length]) {
-        assert.fail(`sample ${i} differs: got ${received[i]}, source ${source[i % source.length]}`);
+Deno.test(
+  "PCM a client decodes is bit-identical to a 48k/16/2 WAV source, across its loop",
+  opts,
+  async () => {
+    const frames = 48_000 + 1_237; // not a whole number of chunks: the loop joint falls mid-chunk
+    const source = testSignal(frames);
+    const path = writeTempWav(source);
+    const server = await startServer({ source: { kind: "file", path } });
+    const client = await TestClient.connect(server.url);
+    try {
+      await client.waitFor("decoded 2.5 s", () => client.decoded.length >= 42);
+      const received = client.decoded.flatMap((d) => [...d.samples]);
+      for (let i = 0; i < received.length; i++) {
+        if (received[i] !== source[i % source.length]) {
+          assert.fail(
+            `sample ${i} differs: got ${received[i]}, source ${source[i % source.length]}`,
+          );
+        }
       }
+      const raw = new Int16Array(client.chunks[0].payload.slice().buffer);
+      assert.deepEqual([...raw.subarray(0, 100)], [...source.subarray(0, 100)]);
+    } finally {
+      await client.close();
+      await server.stop();
+      await Deno.remove(path);
     }
-    const raw = new Int16Array(client.chunks[0].payload.slice().buffer);
-    assert.deepEqual([...raw.subarray(0, 100)], [...source.subarray(0, 100)]);
-  } finally {
-    await client.close();
-    await server.stop();
-    await Deno.remove(path);
-  }
-});
+  },
+);
 
 Deno.test("/api/status counts connected clients, with CORS", opts, async () => {
   const server = await startServer();
@@ -127,7 +135,10 @@ Deno.test("stream/request-format switches a listener to 44.1 kHz without a gap",
       type: "stream/request-format",
       payload: { player: { sample_rate: 44_100 } },
     }));
-    await client.waitFor("a second stream/start", () => client.messagesOf("stream/start").length === 2);
+    await client.waitFor(
+      "a second stream/start",
+      () => client.messagesOf("stream/start").length === 2,
+    );
     const started = client.messagesOf("stream/start")[1].payload.player as { sample_rate: number };
     assert.equal(started.sample_rate, 44_100);
     await client.waitFor("44.1k chunks", () => client.chunks.length >= before + 90);
