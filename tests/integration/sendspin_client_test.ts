@@ -167,3 +167,44 @@ Deno.test("shutdown ends the stream and closes every client", opts, async () => 
   await client.waitFor("closed", () => client.closed);
   assert.equal(client.messagesOf("stream/end").length, 1);
 });
+
+async function ffmpegRunningFor(path: string): Promise<boolean> {
+  const { stdout } = await new Deno.Command("pgrep", { args: ["-f", `ffmpeg.*${path}`] }).output();
+  return new TextDecoder().decode(stdout).trim().length > 0;
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 5_000) {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const hasFfmpeg = await new Deno.Command("ffmpeg", { args: ["-version"], stdout: "null" })
+  .output().then((o) => o.success, () => false);
+
+Deno.test({
+  name: "decoding runs only while someone listens: ffmpeg stops after the last leaves",
+  ignore: !hasFfmpeg,
+  ...opts,
+  fn: async () => {
+    const path = writeTempWav(testSignal(48_000 * 20));
+    const server = await startServer({ source: { kind: "file", path } });
+    try {
+      await until("ffmpeg gone after the start-up check", async () => !(await ffmpegRunningFor(path)));
+      const first = await TestClient.connect(server.url);
+      await first.waitFor("audio", () => first.chunks.length > 0);
+      assert.ok(await ffmpegRunningFor(path), "ffmpeg decodes while a listener is there");
+      await first.close();
+      await until("ffmpeg stopped", async () => !(await ffmpegRunningFor(path)));
+      const second = await TestClient.connect(server.url);
+      await second.waitFor("audio again", () => second.chunks.length > 0);
+      assert.ok(await ffmpegRunningFor(path), "decoding restarted with the next listener");
+      await second.close();
+    } finally {
+      await server.stop();
+      await Deno.remove(path);
+    }
+  },
+});
