@@ -69,7 +69,8 @@ export function formatBanner(url: string, options: FormatBannerOptions = {}): st
   const lines = [`Server running at ${url}`, ""];
   if (loopback) {
     lines.push(
-      "No network address found: phones cannot reach this one; open it in a browser here.",
+      "This address works only on this machine (no network address, or --host is loopback):",
+      "open it in a browser here; phones need a network address.",
     );
   } else {
     lines.push(

@@ -192,7 +192,10 @@ Deno.test({
     const path = writeTempWav(testSignal(48_000 * 20));
     const server = await startServer({ source: { kind: "file", path } });
     try {
-      await until("ffmpeg gone after the start-up check", async () => !(await ffmpegRunningFor(path)));
+      await until(
+        "ffmpeg gone after the start-up check",
+        async () => !(await ffmpegRunningFor(path)),
+      );
       const first = await TestClient.connect(server.url);
       await first.waitFor("audio", () => first.chunks.length > 0);
       assert.ok(await ffmpegRunningFor(path), "ffmpeg decodes while a listener is there");

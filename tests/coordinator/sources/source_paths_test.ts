@@ -27,7 +27,10 @@ Deno.test({
     const path = Deno.makeTempFileSync({ suffix: ".wav" });
     Deno.writeFileSync(path, wavBytes(samples, 48_000, 2));
     try {
-      const [viaFfmpeg, builtin] = await Promise.all([decodeAll(true, path), decodeAll(false, path)]);
+      const [viaFfmpeg, builtin] = await Promise.all([
+        decodeAll(true, path),
+        decodeAll(false, path),
+      ]);
       assert.equal(viaFfmpeg.length, samples.length);
       assert.deepEqual(builtin, viaFfmpeg);
       assert.deepEqual(builtin, samples);
