@@ -35,9 +35,12 @@ export interface ServeConfig {
   clients: string[];
   /** Default INFO. */
   logLevel: LogLevel;
+  /** Opus bits per second, 6,000..510,000; default 128,000. */
+  opusBitrate: number;
 }
 
 export const DEFAULT_PORT = 8927;
+export const DEFAULT_OPUS_KBPS = 128;
 export const DEFAULT_HOST = "0.0.0.0";
 export const DEFAULT_NAME = "Sendspin Server";
 export const DEFAULT_LOG_LEVEL: LogLevel = "INFO";
@@ -69,6 +72,7 @@ const OPTIONS = {
   client: { type: "string", multiple: true },
   "source-format": { type: "string" },
   "log-level": { type: "string" },
+  "opus-bitrate": { type: "string" },
 } as const;
 
 /** Every option `serve` accepts, as typed on the command line. */
@@ -138,7 +142,10 @@ export function parseServeArgs(
   }
 
   const source = resolveSource(flags, settings, fileExists);
-  return { source, port, host, name, workers, clients, logLevel };
+  const opusBitrate = flags.values["opus-bitrate"] !== undefined
+    ? checkOpusBitrate(flags.values["opus-bitrate"])
+    : DEFAULT_OPUS_KBPS * 1000;
+  return { source, port, host, name, workers, clients, logLevel, opusBitrate };
 }
 
 function readFlags(args: string[]): Flags {
@@ -189,6 +196,17 @@ function checkPort(value: string | number, label: string): number {
     throw new ConfigError(`${label} must be a whole number from 0 to 65535 (got ${quote(value)})`);
   }
   return port;
+}
+
+/** libopus accepts 6 to 510 kbit/s. */
+function checkOpusBitrate(value: string): number {
+  const kbps = wholeNumber(value);
+  if (kbps === undefined || kbps < 6 || kbps > 510) {
+    throw new ConfigError(
+      `--opus-bitrate must be a whole number of kbit/s from 6 to 510 (got ${quote(value)})`,
+    );
+  }
+  return kbps * 1000;
 }
 
 function checkWorkers(value: string): number {

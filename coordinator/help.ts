@@ -21,6 +21,7 @@ Options:
                          Chromecast (cast://host[:port]); repeatable; only with --workers 1
                          (default: none)
   --log-level LEVEL      DEBUG, INFO, WARNING, ERROR or CRITICAL, any case (default: INFO)
+  --opus-bitrate KBPS    Opus bitrate for listeners that ask for Opus, 6-510 (default: 128)
   -h, --help             show this help and exit
 
 Settings file: ~/.config/sendspin/settings-serve.json

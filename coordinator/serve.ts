@@ -87,6 +87,7 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
       reusePort: false,
       assetsDir: ASSETS_DIR,
       log,
+      opusBitrate: config.opusBitrate,
       onStatus,
     });
     workers.push(link);

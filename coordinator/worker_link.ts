@@ -25,6 +25,7 @@ export interface InProcessWorkerOptions {
   reusePort: boolean;
   assetsDir: URL;
   log: Logger;
+  opusBitrate: number;
 }
 
 /** Status messages of every worker go to one handler, in arrival order per worker. */

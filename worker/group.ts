@@ -7,7 +7,7 @@ import type { Clock } from "../protocol/clock.ts";
 import type { Logger } from "../protocol/log.ts";
 import type { AudioFormat } from "../protocol/messages.ts";
 import type { TrackTags } from "../protocol/tags.ts";
-import { canProduce, createEncoder, formatKey } from "./encoders/negotiate.ts";
+import { canProduce, createEncoder, type EncoderOptions, formatKey } from "./encoders/negotiate.ts";
 import { averageVolume, redistributeVolume } from "./group_volume.ts";
 import { OutputStream } from "./output_stream.ts";
 import { type PcmChunk, PcmRing } from "./pcm_ring.ts";
@@ -18,6 +18,8 @@ export interface GroupOptions {
   name: string;
   clock: Clock;
   log: Logger;
+  /** Passed to every encoder (Opus bitrate). */
+  encoderOptions?: EncoderOptions;
   /** Called after a listener joined or left, with the new count. */
   onMembership?: (session: Session, joined: boolean, count: number) => void;
 }
@@ -35,6 +37,7 @@ export class Group implements GroupPort {
   tags: TrackTags = {};
   #log: Logger;
   #onMembership;
+  #encoderOptions: EncoderOptions;
 
   constructor(options: GroupOptions) {
     this.serverId = options.serverId;
@@ -42,14 +45,14 @@ export class Group implements GroupPort {
     this.clock = options.clock;
     this.#log = options.log;
     this.#onMembership = options.onMembership;
+    this.#encoderOptions = options.encoderOptions ?? {};
   }
 
   // --- from the coordinator ---
 
   onChunk(chunk: PcmChunk): void {
-    const nowUs = this.clock.nowUs();
     this.ring.push(chunk);
-    for (const stream of this.streams.values()) stream.feed(chunk, nowUs);
+    for (const stream of this.streams.values()) stream.feed(chunk);
     if (!this.playing) {
       this.playing = true;
       this.#broadcast("group/update", { playback_state: "playing" });
@@ -101,10 +104,13 @@ export class Group implements GroupPort {
     const key = formatKey(format);
     let stream = this.streams.get(key);
     if (!stream) {
-      stream = new OutputStream(format, createEncoder);
+      stream = new OutputStream(
+        format,
+        (f) => createEncoder(f, this.#encoderOptions),
+        this.clock,
+      );
       // Started from the PCM already held, so its first listener hears audio at once.
-      const nowUs = this.clock.nowUs();
-      for (const chunk of this.ring.future(nowUs)) stream.feed(chunk, nowUs);
+      for (const chunk of this.ring.future(this.clock.nowUs())) stream.feed(chunk);
       this.streams.set(key, stream);
       this.#log.debug(`encoder started: ${key}`);
     }
@@ -117,6 +123,7 @@ export class Group implements GroupPort {
     const key = formatKey(stream.format);
     if (this.streams.get(key) === stream) {
       this.streams.delete(key);
+      stream.close();
       this.#log.debug(`encoder stopped: ${key}`);
     }
   }

@@ -4,8 +4,9 @@
  * future framed chunks so a listener joining later gets them without a second encode.
  */
 import { frameAudioChunk } from "../protocol/audio_chunk.ts";
+import type { Clock } from "../protocol/clock.ts";
 import type { AudioFormat } from "../protocol/messages.ts";
-import { playAtUs } from "../protocol/timestamps.ts";
+import { durationUs, playAtUs } from "../protocol/timestamps.ts";
 import type { Encoder } from "./encoders/encoder.ts";
 import type { PcmChunk } from "./pcm_ring.ts";
 import type { FramedChunk } from "./send_queue.ts";
@@ -25,7 +26,11 @@ export class OutputStream {
 
   #encoder: Encoder;
 
-  constructor(readonly format: AudioFormat, readonly makeEncoder: (f: AudioFormat) => Encoder) {
+  constructor(
+    readonly format: AudioFormat,
+    readonly makeEncoder: (f: AudioFormat) => Encoder,
+    readonly clock: Clock,
+  ) {
     this.#encoder = makeEncoder(format);
   }
 
@@ -34,13 +39,17 @@ export class OutputStream {
   }
 
   /** Encodes one timeline chunk and hands the framed result to every subscriber. */
-  feed(chunk: PcmChunk, nowUs: number): void {
+  feed(chunk: PcmChunk): void {
     if (chunk.segment !== this.#segment) this.#restart(chunk);
     this.encodedChunks++;
     const rate = this.format.sample_rate;
-    for (const unit of this.#encoder.encode(chunk.pcm)) {
+    const units = this.#encoder.encode(chunk.pcm);
+    const nowUs = this.clock.nowUs(); // after encoding: a burst of waiting chunks takes time
+    for (const unit of units) {
       const startUs = playAtUs(this.#anchorUs, this.#framesOut, rate);
       this.#framesOut += unit.frames;
+      // Units of chunks that waited for the encoder may already be playing: nobody gets those.
+      if (startUs <= nowUs) continue;
       const framed = {
         bytes: frameAudioChunk(startUs, unit.payload),
         playAtUs: startUs,
@@ -60,17 +69,29 @@ export class OutputStream {
 
   /** The timeline stopped: forget held audio; the next chunk starts a fresh encoder. */
   reset(): void {
-    if (this.#segment !== -1) this.#encoder = this.makeEncoder(this.format);
+    if (this.#segment !== -1) this.#replaceEncoder();
     this.#held = [];
     this.#segment = -1;
   }
 
   #restart(chunk: PcmChunk) {
-    if (this.#segment !== -1) this.#encoder = this.makeEncoder(this.format);
+    if (this.#segment !== -1) this.#replaceEncoder();
     this.#segment = chunk.segment;
-    this.#anchorUs = chunk.playAtUs;
+    // A codec with look-ahead plays its first input sample `leadFrames` late: stamp earlier.
+    this.#anchorUs = chunk.playAtUs -
+      durationUs(this.#encoder.leadFrames ?? 0, this.format.sample_rate);
     this.#framesOut = 0;
     this.#held = [];
+  }
+
+  /** Frees the encoder; the stream is not used after this. */
+  close(): void {
+    this.#encoder.close?.();
+  }
+
+  #replaceEncoder() {
+    this.#encoder.close?.();
+    this.#encoder = this.makeEncoder(this.format);
   }
 
   #prune(nowUs: number) {

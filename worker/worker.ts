@@ -22,6 +22,8 @@ export interface WorkerOptions {
   output: WritableStream<Uint8Array>;
   clock: Clock;
   log: Logger;
+  /** Opus bits per second. */
+  opusBitrate: number;
 }
 
 /** Sends held audio this often; also how quickly a stalled listener is noticed. */
@@ -39,6 +41,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     name: options.name,
     clock: options.clock,
     log,
+    encoderOptions: { opusBitrate: options.opusBitrate },
     onMembership: (session, joined, count) => {
       const { clientId, displayName: name } = session;
       report({ type: joined ? "client-joined" : "client-left", worker: index, clientId, name });

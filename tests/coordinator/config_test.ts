@@ -43,6 +43,10 @@ Deno.test("every bad command line is a ConfigError naming the option and the val
     [["--port=", "--demo"], '--port must be a whole number from 0 to 65535 (got "")'],
     [["--port", "80a", "--demo"], '--port must be a whole number from 0 to 65535 (got "80a")'],
     [
+      ["--opus-bitrate", "600", "--demo"],
+      '--opus-bitrate must be a whole number of kbit/s from 6 to 510 (got "600")',
+    ],
+    [
       ["--log-level", "loud", "--demo"],
       '--log-level must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL (got "loud")',
     ],
@@ -158,6 +162,7 @@ Deno.test("defaults apply when neither flag nor settings say otherwise", () => {
     workers: 1,
     clients: [],
     logLevel: "INFO",
+    opusBitrate: 128_000,
   });
 });
 
@@ -177,6 +182,7 @@ Deno.test("the settings file beats the defaults", () => {
     workers: 1,
     clients: ["ws://192.168.1.20:8928/sendspin", "cast://tv.local:8009"],
     logLevel: "DEBUG",
+    opusBitrate: 128_000,
   });
 });
 
@@ -196,6 +202,7 @@ Deno.test("flags beat the settings file, in both --opt value and --opt=value for
     workers: 1,
     clients: ["wss://flag:2/sendspin"],
     logLevel: "WARNING",
+    opusBitrate: 96_000,
   };
   const spaced = [
     "--port",
@@ -208,6 +215,8 @@ Deno.test("flags beat the settings file, in both --opt value and --opt=value for
     "warning",
     "--client",
     "wss://flag:2/sendspin",
+    "--opus-bitrate",
+    "96",
     "song.mp3",
   ];
   const joined = [
@@ -217,6 +226,7 @@ Deno.test("flags beat the settings file, in both --opt value and --opt=value for
     "--name=Garden",
     "--log-level=Warning",
     "--client=wss://flag:2/sendspin",
+    "--opus-bitrate=96",
   ];
   assert.deepEqual(parse(spaced, settings), expected);
   assert.deepEqual(parse(joined, settings), expected);

@@ -20,6 +20,7 @@ export async function startServer(config: Partial<ServeConfig> = {}): Promise<Te
     workers: 1,
     clients: [],
     logLevel: "WARNING",
+    opusBitrate: 128_000,
     ...config,
   }, { signal: shutdown.signal, print: () => {}, onReady: (info) => ready(info.port) });
   const actualPort = await Promise.race([port, done.then(() => -1)]);

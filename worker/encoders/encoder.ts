@@ -11,6 +11,13 @@ export interface Encoder {
   readonly format: AudioFormat;
   /** base64 `codec_header` for `stream/start`, where the codec has one. */
   readonly codecHeader?: string;
+  /**
+   * Output frames the codec plays before the input's first sample (its look-ahead): the
+   * stream stamps units this much earlier so every format plays in step. Default 0.
+   */
+  readonly leadFrames?: number;
   /** Consumes one timeline chunk (48k/16/2 bytes); returns zero or more whole units. */
   encode(pcm: Uint8Array): EncodedUnit[];
+  /** Frees what the encoder holds outside the JS heap (wasm memory). */
+  close?(): void;
 }

@@ -1,0 +1,84 @@
+/**
+ * A minimal Sendspin client speaking the wire protocol directly, for what sendspin-js cannot
+ * do under Deno (it lists Opus only where WebCodecs exists) and for timing measurements.
+ */
+import { parseAudioChunk } from "../../protocol/audio_chunk.ts";
+import type { AudioFormat } from "../../protocol/messages.ts";
+import type { ReceivedChunk } from "./sendspin_client.ts";
+
+export interface RawClientOptions {
+  formats: AudioFormat[];
+  roles?: string[];
+  bufferCapacity?: number;
+  name?: string;
+}
+
+export class RawClient {
+  readonly chunks: ReceivedChunk[] = [];
+  readonly messages: { type: string; payload: Record<string, unknown> }[] = [];
+  helloSentUs = 0;
+  closed?: { code: number; reason: string };
+
+  private constructor(readonly socket: WebSocket) {}
+
+  static async connect(baseUrl: string, options: RawClientOptions): Promise<RawClient> {
+    const socket = new WebSocket(new URL("/sendspin", baseUrl).href.replace(/^http/, "ws"));
+    socket.binaryType = "arraybuffer";
+    const client = new RawClient(socket);
+    socket.onmessage = (event) => {
+      if (typeof event.data === "string") client.messages.push(JSON.parse(event.data));
+      else {
+        const { playAtUs, payload } = parseAudioChunk(new Uint8Array(event.data));
+        client.chunks.push({ playAtUs, payload, arrivedUs: performance.now() * 1000 });
+      }
+    };
+    socket.onclose = (event) => client.closed = { code: event.code, reason: event.reason };
+    await new Promise((resolve, reject) => {
+      socket.onopen = resolve;
+      socket.onerror = reject;
+    });
+    client.helloSentUs = performance.now() * 1000;
+    client.send("client/hello", {
+      client_id: `raw-${crypto.randomUUID().slice(0, 8)}`,
+      name: options.name ?? "raw test client",
+      version: 1,
+      supported_roles: options.roles ?? ["player@v1"],
+      "player@v1_support": {
+        supported_formats: options.formats,
+        buffer_capacity: options.bufferCapacity ?? 5 * 1024 * 1024,
+        supported_commands: ["volume", "mute"],
+      },
+    });
+    return client;
+  }
+
+  send(type: string, payload: Record<string, unknown>): void {
+    this.socket.send(JSON.stringify({ type, payload }));
+  }
+
+  messagesOf(type: string) {
+    return this.messages.filter((m) => m.type === type);
+  }
+
+  async waitFor(what: string, predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (!predicate()) {
+      if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    const done = new Promise((r) => this.socket.addEventListener("close", r, { once: true }));
+    this.socket.close();
+    await Promise.race([done, new Promise((r) => setTimeout(r, 1_000))]);
+  }
+}
+
+export const format = (
+  codec: AudioFormat["codec"],
+  sample_rate = 48_000,
+  channels = 2,
+  bit_depth = 16,
+): AudioFormat => ({ codec, sample_rate, channels, bit_depth });
