@@ -12,6 +12,7 @@ import {
   parseClientMessage,
   serverMessage,
 } from "../protocol/messages.ts";
+import { chooseFormat } from "./encoders/negotiate.ts";
 import type { OutputStream, Subscriber } from "./output_stream.ts";
 import { type FramedChunk, SendQueue } from "./send_queue.ts";
 
@@ -147,7 +148,7 @@ export class Session implements Subscriber {
     let format: AudioFormat | undefined;
     if (this.hasRole("player")) {
       const support = hello.player_support;
-      format = support?.supported_formats.find((f) => this.group.streamFor(f) !== undefined);
+      format = chooseFormat(support?.supported_formats ?? []);
       if (!format) {
         const listed = support?.supported_formats.map(describe).join(", ") || "none";
         return this.close(CLOSE_POLICY, `no audio format we can produce (client lists ${listed})`);

@@ -7,7 +7,7 @@ import { testSignal, writeTempWav } from "../support/wav.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
-for (const codec of ["pcm", "opus"] as const) {
+for (const codec of ["pcm", "flac", "opus"] as const) {
   Deno.test(
     `a late ${codec} joiner gets only future chunks, the first within 0.5 s`,
     opts,
@@ -93,3 +93,74 @@ Deno.test("an Opus listener hears each sample within 1 ms of a PCM listener", op
     await Deno.remove(path);
   }
 });
+
+/** Decodes FLAC chunks with an independent decoder (libFLAC in wasm), header first. */
+async function decodeFlac(header: string, payloads: Uint8Array[]): Promise<Int16Array> {
+  const { FLACDecoder } = await import("@wasm-audio-decoders/flac");
+  const decoder = new FLACDecoder();
+  await decoder.ready;
+  const bytes = [Uint8Array.from(atob(header), (c) => c.charCodeAt(0)), ...payloads];
+  const left: number[] = [], right: number[] = [];
+  for (const piece of bytes) {
+    const { channelData } = await decoder.decode(piece);
+    if (channelData[0]) {
+      left.push(...channelData[0]);
+      right.push(...channelData[1]);
+    }
+  }
+  const { channelData } = await decoder.flush();
+  if (channelData[0]) {
+    left.push(...channelData[0]);
+    right.push(...channelData[1]);
+  }
+  decoder.free();
+  const out = new Int16Array(left.length * 2);
+  left.forEach((v, i) => {
+    out[2 * i] = Math.round(v * 32767);
+    out[2 * i + 1] = Math.round(right[i] * 32767);
+  });
+  return out;
+}
+
+Deno.test(
+  "FLAC listeners, from the start and joining mid-stream, get the source bit for bit",
+  opts,
+  async () => {
+    const source = testSignal(48_000 * 3 + 77);
+    const path = writeTempWav(source);
+    const server = await startServer({ source: { kind: "file", path } });
+    const early = await RawClient.connect(server.url, { formats: [format("flac")] });
+    try {
+      await early.waitFor("FLAC chunks", () => early.chunks.length >= 40);
+      await new Promise((r) => setTimeout(r, 600)); // the first chunks have played by now
+      const late = await RawClient.connect(server.url, { formats: [format("flac")] });
+      await late.waitFor("FLAC for the late joiner", () => late.chunks.length >= 20);
+      const anchorUs = early.chunks[0].playAtUs;
+      for (const client of [early, late]) {
+        const start = client.messagesOf("stream/start")[0].payload.player as {
+          codec_header: string;
+        };
+        const decoded = await decodeFlac(start.codec_header, client.chunks.map((c) => c.payload));
+        const offset = Math.round(((client.chunks[0].playAtUs - anchorUs) * 48_000) / 1e6);
+        assert.equal(decoded.length, client.chunks.length * 2_880 * 2);
+        for (let i = 0; i < decoded.length; i++) {
+          const want = source[(offset * 2 + i) % source.length];
+          if (decoded[i] !== want) {
+            assert.fail(
+              `sample ${i} (offset ${offset}): ${decoded[i]} != ${want}`,
+            );
+          }
+        }
+      }
+      assert.ok(
+        late.chunks[0].playAtUs > early.chunks[0].playAtUs,
+        "the late joiner started mid-stream",
+      );
+      await late.close();
+    } finally {
+      await early.close();
+      await server.stop();
+      await Deno.remove(path);
+    }
+  },
+);

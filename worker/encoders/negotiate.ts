@@ -2,6 +2,7 @@
 import type { AudioFormat } from "../../protocol/messages.ts";
 import { PCM_BIT_DEPTHS, PcmEncoder } from "./pcm_encoder.ts";
 import { DEFAULT_OPUS_BITRATE, OPUS_SAMPLE_RATE, OpusEncoder } from "./opus_encoder.ts";
+import { canEncodeFlac, FlacEncoder } from "./flac/flac_encoder.ts";
 import type { Encoder } from "./encoder.ts";
 
 export interface EncoderOptions {
@@ -20,6 +21,8 @@ export function canProduce(format: AudioFormat): boolean {
         PCM_BIT_DEPTHS.includes(format.bit_depth);
     case "opus":
       return format.sample_rate === OPUS_SAMPLE_RATE;
+    case "flac":
+      return canEncodeFlac(format);
     default:
       return false;
   }
@@ -38,6 +41,8 @@ export function createEncoder(format: AudioFormat, options: EncoderOptions = {})
   switch (format.codec) {
     case "opus":
       return new OpusEncoder(format, { bitrate: options.opusBitrate ?? DEFAULT_OPUS_BITRATE });
+    case "flac":
+      return new FlacEncoder(format);
     default:
       return new PcmEncoder(format);
   }

@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { Group } from "../../worker/group.ts";
+import { Session } from "../../worker/session.ts";
+import { Logger } from "../../protocol/log.ts";
+import { CHUNK_BYTES } from "../../protocol/pcm.ts";
+import type { AudioFormat } from "../../protocol/messages.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+function party() {
+  const clock = { us: 1_000_000, nowUs: () => clock.us };
+  const group = new Group({ serverId: "s", name: "Party", clock, log: new Logger("CRITICAL") });
+  const join = (format: AudioFormat) => {
+    const received: Uint8Array[] = [];
+    const session = new Session({
+      send: (d) => typeof d !== "string" && received.push(d),
+      close: () => {},
+      bufferedAmount: () => 0,
+    }, group);
+    session.onText(
+      JSON.stringify({
+        type: "client/hello",
+        payload: {
+          client_id: crypto.randomUUID(),
+          name: "guest",
+          version: 1,
+          supported_roles: ["player@v1"],
+          "player@v1_support": { supported_formats: [format], buffer_capacity: 1 << 24 },
+        },
+      }),
+      clock.us,
+    );
+    return { session, received };
+  };
+  let playAtUs = 1_250_000;
+  const chunk = () => {
+    const pcm = new Uint8Array(CHUNK_BYTES).map((_, i) => (i * 7) & 0xff);
+    group.onChunk({ segment: 1, playAtUs, pcm });
+    playAtUs += 60_000;
+  };
+  return { group, join, chunk };
+}
+
+const FORMATS: AudioFormat[] = [
+  { codec: "pcm", sample_rate: 44_100, channels: 2, bit_depth: 16 },
+  { codec: "opus", sample_rate: 48_000, channels: 2, bit_depth: 16 },
+  { codec: "flac", sample_rate: 48_000, channels: 2, bit_depth: 16 },
+];
+
+for (const format of FORMATS) {
+  Deno.test(
+    `50 ${format.codec} ${format.sample_rate} listeners cost one encode per chunk, same bytes to all`,
+    opts,
+    async () => {
+      const { group, join, chunk } = party();
+      const listeners = Array.from({ length: 50 }, () => join(format));
+      assert.equal(group.streams.size, 1, "one encoder for one format");
+      const stream = [...group.streams.values()][0];
+      if (format.codec === "opus") {
+        // libopus instantiates asynchronously: the first chunk waits for it, then goes out.
+        chunk();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      for (let i = 0; i < 20; i++) chunk();
+      const chunksFed = format.codec === "opus" ? 21 : 20;
+      assert.equal(stream.encodedChunks, chunksFed, "each chunk went through the encoder once");
+      const first = listeners[0].received;
+      assert.ok(first.length >= 18, `audio arrived (${first.length} chunks)`);
+      for (const { received } of listeners) {
+        assert.equal(received.length, first.length);
+        received.forEach((bytes, i) => assert.equal(bytes, first[i], "the very same bytes object"));
+      }
+      for (const { session } of listeners) session.close(1000, "bye");
+      assert.equal(group.streams.size, 0, "the encoder goes with its last listener");
+    },
+  );
+}
