@@ -6,7 +6,8 @@
  */
 import type { Logger } from "../protocol/log.ts";
 import type { Source } from "./sources/source.ts";
-import { sleepMs, type Timeline } from "./timeline.ts";
+import { sleepMs } from "../protocol/sleep.ts";
+import type { Timeline } from "./timeline.ts";
 
 export const RETRY_DELAYS_MS = [2_000, 4_000, 8_000, 16_000, 30_000];
 

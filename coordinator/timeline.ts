@@ -6,6 +6,7 @@
  */
 import type { Clock } from "../protocol/clock.ts";
 import { CHANNELS, CHUNK_FRAMES, SAMPLE_RATE } from "../protocol/pcm.ts";
+import { sleepMs } from "../protocol/sleep.ts";
 import { playAtUs } from "../protocol/timestamps.ts";
 
 export interface StampedChunk {
@@ -102,18 +103,4 @@ function concat(a: Int16Array, b: Int16Array): Int16Array {
   out.set(a);
   out.set(b, a.length);
   return out;
-}
-
-/** A timer that resolves early (without throwing) when `signal` aborts. */
-export function sleepMs(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }

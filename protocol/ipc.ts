@@ -13,6 +13,8 @@ export type DownMessage =
   /** The timeline stopped (no listeners, or the source is gone): drop buffered audio. */
   | { type: "stopped" }
   | { type: "totals"; total: number; perWorker: number[] }
+  /** Answer to a clock probe: the coordinator's clock when it read the probe. */
+  | { type: "clock-answer"; sentUs: number; coordinatorUs: number }
   | { type: "shutdown" };
 
 export type UpMessage =
@@ -21,7 +23,9 @@ export type UpMessage =
   | { type: "client-joined"; worker: number; clientId: string; name: string }
   | { type: "client-left"; worker: number; clientId: string; name: string }
   | { type: "listeners"; worker: number; count: number }
-  | { type: "error"; worker: number; message: string };
+  | { type: "error"; worker: number; message: string }
+  /** Asks for the coordinator's clock; `sentUs` is the worker's own clock. */
+  | { type: "clock-probe"; worker: number; sentUs: number };
 
 const KIND_CHUNK = 1;
 const KIND_JSON = 2;

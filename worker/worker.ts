@@ -6,6 +6,7 @@
 import type { Clock } from "../protocol/clock.ts";
 import { type DownMessage, encodeUp, readDown, type UpMessage } from "../protocol/ipc.ts";
 import type { Logger } from "../protocol/log.ts";
+import { CoordinatorClock } from "./coordinator_clock.ts";
 import { Group } from "./group.ts";
 import { createRoutes } from "./http.ts";
 
@@ -20,7 +21,8 @@ export interface WorkerOptions {
   assetsDir: URL;
   input: ReadableStream<Uint8Array>;
   output: WritableStream<Uint8Array>;
-  clock: Clock;
+  /** The coordinator's clock when in its process; absent, it is calibrated over the pipes. */
+  clock?: Clock;
   log: Logger;
   /** Opus bits per second. */
   opusBitrate: number;
@@ -36,10 +38,15 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     writer.write(encodeUp(message)).catch(() => {/* coordinator gone: stdin ends too */});
   };
   let totals = { total: 0, perWorker: [] as number[] };
+  const stop = new AbortController();
+  const calibrated = options.clock
+    ? undefined
+    : new CoordinatorClock((sentUs) => report({ type: "clock-probe", worker: index, sentUs }));
+  const clock = options.clock ?? calibrated!;
   const group = new Group({
     serverId: options.serverId,
     name: options.name,
-    clock: options.clock,
+    clock,
     log,
     encoderOptions: { opusBitrate: options.opusBitrate },
     onMembership: (session, joined, count) => {
@@ -54,6 +61,45 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     return { total: perWorker.reduce((a, b) => a + (b ?? 0), 0), perWorker };
   };
   const app = createRoutes({ group, assetsDir: options.assetsDir, status });
+
+  const handle = (message: DownMessage): boolean => {
+    switch (message.type) {
+      case "chunk":
+        group.onChunk(message);
+        return true;
+      case "metadata":
+        group.onMetadata(message.tags);
+        return true;
+      case "stopped":
+        group.onStopped();
+        return true;
+      case "totals":
+        totals = message;
+        return true;
+      case "clock-answer":
+        calibrated?.onAnswer(message.sentUs, message.coordinatorUs);
+        return true;
+      case "shutdown":
+        return false;
+    }
+  };
+  const commands = (async () => {
+    try {
+      for await (const message of readDown(options.input)) {
+        if (!handle(message)) break;
+      }
+    } catch (error) {
+      log.error(`stopping: ${error instanceof Error ? error.message : error}`);
+      report({ type: "error", worker: index, message: String(error) });
+    } finally {
+      stop.abort(); // stdin closed (even a SIGKILLed coordinator), a bad frame, or shutdown
+    }
+  })();
+  if (calibrated) {
+    calibrated.run(stop.signal);
+    await Promise.race([calibrated.synced(), commands]);
+    if (stop.signal.aborted) return await writer.close().catch(() => {});
+  }
 
   const stopServer = new AbortController();
   let server: Deno.HttpServer<Deno.NetAddr>;
@@ -71,47 +117,22 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     }, app.fetch);
   } catch (error) {
     report({ type: "failed", worker: index, reason: bindFailure(error, options) });
+    stop.abort();
     await writer.close().catch(() => {});
     return;
   }
   report({ type: "listening", worker: index, port: server.addr.port });
   const flusher = setInterval(() => group.flush(), FLUSH_INTERVAL_MS);
 
-  const handle = (message: DownMessage): boolean => {
-    switch (message.type) {
-      case "chunk":
-        group.onChunk(message);
-        return true;
-      case "metadata":
-        group.onMetadata(message.tags);
-        return true;
-      case "stopped":
-        group.onStopped();
-        return true;
-      case "totals":
-        totals = message;
-        return true;
-      case "shutdown":
-        return false;
-    }
-  };
-  try {
-    for await (const message of readDown(options.input)) {
-      if (!handle(message)) break;
-    }
-  } catch (error) {
-    log.error(`stopping: ${error instanceof Error ? error.message : error}`);
-    report({ type: "error", worker: index, message: String(error) });
-  } finally {
-    clearInterval(flusher);
-    for (const session of [...group.sessions]) {
-      session.endStream();
-      session.close(1001, "server shutting down");
-    }
-    stopServer.abort();
-    await server.finished;
-    await writer.close().catch(() => {});
+  await commands;
+  clearInterval(flusher);
+  for (const session of [...group.sessions]) {
+    session.endStream();
+    session.close(1001, "server shutting down");
   }
+  stopServer.abort();
+  await server.finished;
+  await writer.close().catch(() => {});
 }
 
 function bindFailure(error: unknown, options: WorkerOptions): string {

@@ -1,0 +1,60 @@
+/**
+ * A subprocess worker's clock in the coordinator's domain: bursts of probes over the pipes
+ * (protocol/clock_sync.ts), at start and then every 10 s, so `server/time` answers and the
+ * coordinator's chunk timestamps agree across processes.
+ */
+import { type Clock, localNowUs } from "../protocol/clock.ts";
+import {
+  bestSample,
+  CLOCK_BURST_PROBES,
+  CLOCK_RECHECK_MS,
+  type ClockSample,
+  sampleFrom,
+} from "../protocol/clock_sync.ts";
+import { sleepMs } from "../protocol/sleep.ts";
+
+/** Between probes of a burst, so one slow moment of the coordinator spoils only one. */
+const PROBE_SPACING_MS = 3;
+
+export class CoordinatorClock implements Clock {
+  offsetUs = 0;
+  lastRoundTripUs = Infinity;
+  #samples: ClockSample[] = [];
+  #firstSync: Promise<void>;
+  #synced!: () => void;
+
+  constructor(readonly sendProbe: (sentUs: number) => void) {
+    this.#firstSync = new Promise((resolve) => this.#synced = resolve);
+  }
+
+  nowUs(): number {
+    return localNowUs() + this.offsetUs;
+  }
+
+  /** Resolves after the first burst has set the offset. */
+  synced(): Promise<void> {
+    return this.#firstSync;
+  }
+
+  onAnswer(sentUs: number, coordinatorUs: number): void {
+    this.#samples.push(sampleFrom(sentUs, coordinatorUs, localNowUs()));
+    if (this.#samples.length < CLOCK_BURST_PROBES) return;
+    const best = bestSample(this.#samples)!;
+    this.#samples = [];
+    this.offsetUs = Math.round(best.offsetUs);
+    this.lastRoundTripUs = best.roundTripUs;
+    this.#synced();
+  }
+
+  /** Runs bursts until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      this.#samples = [];
+      for (let i = 0; i < CLOCK_BURST_PROBES && !signal.aborted; i++) {
+        this.sendProbe(localNowUs());
+        await sleepMs(PROBE_SPACING_MS, signal);
+      }
+      await sleepMs(CLOCK_RECHECK_MS, signal);
+    }
+  }
+}
