@@ -6,6 +6,7 @@ import { ConfigError, parseServeArgs, SERVE_HELP } from "./coordinator/config.ts
 import { serve, StartupError } from "./coordinator/serve.ts";
 import { readSettings } from "./coordinator/settings.ts";
 import { Logger } from "./protocol/log.ts";
+import { workerMain } from "./worker/worker_main.ts";
 
 const HELP = `sendspin: a Sendspin Party server: one source, every listener in sync.
 
@@ -18,6 +19,7 @@ Open the printed URL on any phone or laptop in the network and press Start Liste
 export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
   if (command === "serve") return await runServe(rest);
+  if (command === "worker") return await workerMain(rest);
   if (command === undefined || command === "-h" || command === "--help" || command === "help") {
     console.log(HELP);
     return command === undefined ? 1 : 0;
@@ -43,15 +45,11 @@ async function runServe(args: string[]): Promise<number> {
     return 0;
   }
   warnings.forEach((w) => log.warn(w));
-  if (config.workers > 1) {
-    console.error("error: --workers above 1 arrives with multi-worker mode; use --workers 1");
-    return 1;
-  }
   const shutdown = new AbortController();
   const onSignal = () => {
     if (shutdown.signal.aborted) {
-      // A second Ctrl+C: stop at once. Everything we run lives in this process or dies
-      // with its stdin, so nothing is left behind.
+      // A second Ctrl+C: stop at once. Workers and ffmpeg end when their stdin/stdout
+      // close with this process, so nothing is left behind.
       Deno.exit(130);
     }
     shutdown.abort();

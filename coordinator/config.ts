@@ -37,6 +37,8 @@ export interface ServeConfig {
   logLevel: LogLevel;
   /** Opus bits per second, 6,000..510,000; default 128,000. */
   opusBitrate: number;
+  /** Workers on consecutive ports from `port` instead of sharing it; default false. */
+  portPerWorker: boolean;
 }
 
 export const DEFAULT_PORT = 8927;
@@ -73,6 +75,7 @@ const OPTIONS = {
   "source-format": { type: "string" },
   "log-level": { type: "string" },
   "opus-bitrate": { type: "string" },
+  "port-per-worker": { type: "boolean" },
 } as const;
 
 /** Every option `serve` accepts, as typed on the command line. */
@@ -80,11 +83,13 @@ export const SERVE_OPTION_NAMES: readonly string[] = Object.keys(OPTIONS).map((n
   `--${name}`
 );
 
-type StringOption = Exclude<keyof typeof OPTIONS, "demo" | "help">;
+type SwitchOption = "demo" | "port-per-worker";
+type StringOption = Exclude<keyof typeof OPTIONS, SwitchOption | "help">;
 
 interface Flags {
   demo: boolean;
   help: boolean;
+  switches: Set<SwitchOption>;
   positionals: string[];
   clients: string[];
   values: Partial<Record<StringOption, string>>;
@@ -145,7 +150,8 @@ export function parseServeArgs(
   const opusBitrate = flags.values["opus-bitrate"] !== undefined
     ? checkOpusBitrate(flags.values["opus-bitrate"])
     : DEFAULT_OPUS_KBPS * 1000;
-  return { source, port, host, name, workers, clients, logLevel, opusBitrate };
+  const portPerWorker = flags.switches.has("port-per-worker");
+  return { source, port, host, name, workers, clients, logLevel, opusBitrate, portPerWorker };
 }
 
 function readFlags(args: string[]): Flags {
@@ -157,7 +163,14 @@ function readFlags(args: string[]): Flags {
     allowPositionals: true,
     tokens: true,
   });
-  const flags: Flags = { demo: false, help: false, positionals: [], clients: [], values: {} };
+  const flags: Flags = {
+    demo: false,
+    help: false,
+    switches: new Set(),
+    positionals: [],
+    clients: [],
+    values: {},
+  };
   if (tokens.some((token) => token.kind === "option" && token.name === "help")) {
     return { ...flags, help: true };
   }
@@ -170,11 +183,12 @@ function readFlags(args: string[]): Flags {
     }
     const option = name as keyof typeof OPTIONS;
     if (option === "help") continue; // answered above
-    if (option === "demo") {
+    if (OPTIONS[option].type === "boolean") {
       if (value !== undefined) {
         throw new ConfigError(`${rawName} takes no value (got ${quote(value)})`);
       }
-      flags.demo = true;
+      flags.switches.add(option as SwitchOption);
+      flags.demo = flags.switches.has("demo");
       continue;
     }
     if (value === undefined) throw new ConfigError(`${rawName} needs a value ${SEE_HELP}`);
@@ -185,7 +199,7 @@ function readFlags(args: string[]): Flags {
       );
     }
     if (option === "client") flags.clients.push(value);
-    else flags.values[option] = value; // the last one wins, as with argparse
+    else flags.values[option as StringOption] = value; // the last one wins, as with argparse
   }
   return flags;
 }

@@ -16,7 +16,10 @@ Options:
   --host ADDR            address to listen on (default: 0.0.0.0, all interfaces)
   --name NAME            server name shown to clients and on the network
                          (default: Sendspin Server)
-  --workers N            processes that serve listeners, 1-64 (default: 1)
+  --workers N            processes that serve listeners, 1-64 (default: 1); they share
+                         --port, and the kernel spreads guests over them
+  --port-per-worker      workers listen on consecutive ports from --port instead (for a
+                         reverse proxy, or where the OS cannot share a port)
   --client URL           dial a listening Sendspin client (ws://... or wss://...) or a
                          Chromecast (cast://host[:port]); repeatable; only with --workers 1
                          (default: none)

@@ -2,22 +2,25 @@
  * `sendspin serve`: checks the source, starts the workers, prints the banner, and runs
  * playback while anyone listens, until `signal` aborts (Ctrl+C).
  */
-import { encodeDown, type UpMessage } from "../protocol/ipc.ts";
+import { encodeDown } from "../protocol/ipc.ts";
 import { Logger } from "../protocol/log.ts";
 import { systemClock } from "../protocol/clock.ts";
+import { CHUNK_FRAMES, SAMPLE_RATE } from "../protocol/pcm.ts";
 import type { TrackTags } from "../protocol/tags.ts";
+import { durationUs } from "../protocol/timestamps.ts";
 import { formatBanner, lanAddress } from "./banner.ts";
 import type { ServeConfig } from "./config.ts";
 import { Playback } from "./playback.ts";
 import { hasFfmpeg } from "./sources/ffmpeg.ts";
 import { createSource, type Source } from "./sources/source.ts";
 import { SourceError } from "./sources/source_error.ts";
+import { startSubprocessWorker } from "./subprocess_worker.ts";
 import { Timeline } from "./timeline.ts";
-import { startInProcessWorker, type WorkerLink } from "./worker_link.ts";
+import { WorkerPool } from "./worker_pool.ts";
+import { startInProcessWorker } from "./worker_link.ts";
 
 export const ASSETS_DIR = new URL("../web/", import.meta.url);
-/** How long workers get to close their listeners cleanly on shutdown. */
-const WORKER_STOP_TIMEOUT_MS = 2_000;
+const CHUNK_US = durationUs(CHUNK_FRAMES, SAMPLE_RATE);
 
 /** Thrown when the server cannot start; `message` is the one line to show. */
 export class StartupError extends Error {}
@@ -26,92 +29,78 @@ export interface ServeOptions {
   signal: AbortSignal;
   /** Where the banner goes; default stdout. */
   print?: (text: string) => void;
-  /** Called once the server accepts listeners, with the port it listens on. */
-  onReady?: (info: { port: number }) => void;
+  /** Called once the server accepts listeners, with the pool (tests) and its port. */
+  onReady?: (info: { port: number; pool: WorkerPool }) => void;
 }
 
 export async function serve(config: ServeConfig, options: ServeOptions): Promise<void> {
   const log = new Logger(config.logLevel);
   const print = options.print ?? ((text: string) => console.log(text));
   let tags: TrackTags = {};
-  const workers: WorkerLink[] = [];
+  // Tags can arrive while the source is checked, before the workers exist.
+  const started: { workers?: WorkerPool } = {};
   const source = await openCheckedSource(config, log, (next) => {
     tags = next;
-    for (const worker of workers) worker.send({ type: "metadata", tags });
+    started.workers?.broadcastTags(tags);
   });
-
-  const counts: number[] = [];
-  const broadcast = (frame: Uint8Array) => workers.forEach((w) => w.sendFrame(frame));
-  const timeline = new Timeline({
-    clock: systemClock,
-    emit: (chunk) => broadcast(encodeDown({ type: "chunk", ...chunk })),
-  });
-  const playback = new Playback({
-    source,
-    timeline,
-    log,
-    onStopped: () => broadcast(encodeDown({ type: "stopped" })),
-  });
-  const reports = new Map<number, (message: UpMessage) => void>();
-  const onStatus = (message: UpMessage) => {
-    switch (message.type) {
-      case "listening":
-      case "failed":
-        return reports.get(message.worker)?.(message);
-      case "client-joined":
-      case "client-left": {
-        const verb = message.type === "client-joined" ? "joined" : "left";
-        return log.info(`Client ${verb}: ${message.name} (${message.clientId})`);
-      }
-      case "listeners": {
-        counts[message.worker] = message.count;
-        const total = counts.reduce((a, b) => a + (b ?? 0), 0);
-        broadcast(encodeDown({ type: "totals", total, perWorker: counts }));
-        playback.setWanted(total > 0);
-        return;
-      }
-      case "error":
-        return log.error(`worker ${message.worker}: ${message.message}`);
-    }
-  };
 
   const serverId = `sendspin-party-${crypto.randomUUID().slice(0, 8)}`;
-  const firstReports = [0].map((index) => {
-    const report = new Promise<UpMessage>((resolve) => reports.set(index, resolve));
-    counts[index] = 0;
-    const link = startInProcessWorker(index, {
-      name: config.name,
-      serverId: `${serverId}-w${index}`,
-      host: config.host,
-      port: config.port,
-      reusePort: false,
-      assetsDir: ASSETS_DIR,
-      log,
-      opusBitrate: config.opusBitrate,
-      onStatus,
-    });
-    workers.push(link);
-    link.send({ type: "metadata", tags });
-    const stoppedEarly: UpMessage = { type: "failed", worker: index, reason: "it stopped" };
-    return Promise.race([report, link.exited.then(() => stoppedEarly)]);
+  // One worker runs in this process; several are processes of their own. Both get the same
+  // byte streams, so --workers 1 takes the multi-worker path.
+  const portPerWorker = config.portPerWorker || (config.workers > 1 && !canSharePort(log));
+  const workerOptions = (index: number, port: number) => ({
+    name: config.name,
+    serverId: `${serverId}-w${index}`,
+    host: config.host,
+    port,
+    reusePort: config.workers > 1 && !portPerWorker,
+    assetsDir: ASSETS_DIR,
+    opusBitrate: config.opusBitrate,
   });
-  const listening = await Promise.all(firstReports);
-  const started = listening.filter((m) => m.type === "listening");
-  for (const failure of listening) {
-    if (failure.type === "failed") log.error(`worker ${failure.worker}: ${failure.reason}`);
-  }
-  if (started.length === 0) {
-    const reason = listening[0]?.type === "failed" ? listening[0].reason : "no worker started";
-    await Promise.all(workers.map((w) => w.exited));
-    throw new StartupError(`Cannot start the server: ${reason}`);
+  let playback: Playback | undefined = undefined;
+  const workers: WorkerPool = new WorkerPool({
+    count: config.workers,
+    port: config.port,
+    portPerWorker,
+    log,
+    onTotal: (total) => playback?.setWanted(total > 0),
+    spawn: (index, port, onStatus) =>
+      config.workers === 1
+        ? startInProcessWorker(index, { ...workerOptions(index, port), log, onStatus })
+        : startSubprocessWorker(index, {
+          ...workerOptions(index, port),
+          logLevel: config.logLevel,
+          onStatus,
+          onJunk: (line) => log.warn(`worker ${index} wrote: ${line}`),
+        }),
+  });
+  started.workers = workers;
+  workers.broadcastTags(tags);
+  const timeline = new Timeline({
+    clock: systemClock,
+    emit: (chunk) =>
+      workers.broadcastChunk(encodeDown({ type: "chunk", ...chunk }), chunk.playAtUs + CHUNK_US),
+  });
+  playback = new Playback({ source, timeline, log, onStopped: () => workers.broadcastStopped() });
+
+  let port: number;
+  try {
+    const result = await workers.start();
+    port = result.port;
+    result.failures.forEach((reason) => log.error(`a worker could not start: ${reason}`));
+  } catch (error) {
+    await workers.stop();
+    throw new StartupError(`Cannot start the server: ${(error as Error).message}`);
   }
 
   const host = config.host === "0.0.0.0" || config.host === "::" ? lanAddress() : config.host;
-  const port = started[0].type === "listening" ? started[0].port : config.port;
   print(formatBanner(`http://${formatHost(host)}:${port}/`));
+  if (portPerWorker && config.workers > 1) {
+    const ports = workers.slots.map((s) => s.port).join(", ");
+    log.info(`Workers listen on ports ${ports}: put a reverse proxy in front for one URL`);
+  }
   log.info(`Playing ${source.label} whenever someone listens`);
-  options.onReady?.({ port });
-  if (tags.title) log.info(`Now playing: ${[tags.artist, tags.title].filter(Boolean).join(" - ")}`);
+  options.onReady?.({ port, pool: workers });
 
   await new Promise<void>((resolve) => {
     if (options.signal.aborted) resolve();
@@ -119,11 +108,14 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
   });
   log.info("Shutting down...");
   await playback.setWanted(false);
-  for (const worker of workers) worker.send({ type: "shutdown" });
-  const stopped = Promise.all(workers.map((w) => w.exited));
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([stopped, new Promise((r) => timer = setTimeout(r, WORKER_STOP_TIMEOUT_MS))]);
-  clearTimeout(timer);
+  await workers.stop();
+}
+
+/** SO_REUSEPORT spreads connections over processes on Linux; elsewhere ports are per worker. */
+function canSharePort(log: Logger): boolean {
+  if (Deno.build.os === "linux") return true;
+  log.warn(`${Deno.build.os} cannot share one port between workers: using one port per worker`);
+  return false;
 }
 
 /** Opens the source once before anything listens, so a bad source fails at start-up. */

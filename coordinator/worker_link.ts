@@ -3,7 +3,7 @@
  * gets the very same byte streams a subprocess gets on stdin/stdout, so `--workers 1` runs
  * the multi-worker code path.
  */
-import { type DownMessage, encodeDown, readUp, type UpMessage } from "../protocol/ipc.ts";
+import { readUp, type UpMessage } from "../protocol/ipc.ts";
 import type { Logger } from "../protocol/log.ts";
 import { systemClock } from "../protocol/clock.ts";
 import { runWorker } from "../worker/worker.ts";
@@ -12,9 +12,12 @@ export interface WorkerLink {
   readonly index: number;
   /** One encoded downward frame (encode once, send the same bytes to every worker). */
   sendFrame(frame: Uint8Array): void;
-  send(message: DownMessage): void;
   /** Resolves when the worker has stopped. */
   readonly exited: Promise<void>;
+  /** Ends its input: the worker closes its listeners and stops. */
+  close(): void;
+  /** Stops it at once (it did not stop in time). */
+  kill(): void;
 }
 
 export interface InProcessWorkerOptions {
@@ -55,7 +58,8 @@ export function startInProcessWorker(
   return {
     index,
     sendFrame,
-    send: (message) => sendFrame(encodeDown(message)),
     exited: Promise.all([worker, status]).then(() => {}),
+    close: () => writer.close().catch(() => {}),
+    kill: () => writer.abort().catch(() => {}),
   };
 }

@@ -163,6 +163,7 @@ Deno.test("defaults apply when neither flag nor settings say otherwise", () => {
     clients: [],
     logLevel: "INFO",
     opusBitrate: 128_000,
+    portPerWorker: false,
   });
 });
 
@@ -183,6 +184,7 @@ Deno.test("the settings file beats the defaults", () => {
     clients: ["ws://192.168.1.20:8928/sendspin", "cast://tv.local:8009"],
     logLevel: "DEBUG",
     opusBitrate: 128_000,
+    portPerWorker: false,
   });
 });
 
@@ -203,6 +205,7 @@ Deno.test("flags beat the settings file, in both --opt value and --opt=value for
     clients: ["wss://flag:2/sendspin"],
     logLevel: "WARNING",
     opusBitrate: 96_000,
+    portPerWorker: false,
   };
   const spaced = [
     "--port",

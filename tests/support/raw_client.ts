@@ -18,6 +18,10 @@ export class RawClient {
   readonly messages: { type: string; payload: Record<string, unknown> }[] = [];
   helloSentUs = 0;
   closed?: { code: number; reason: string };
+  #waiters: {
+    type: string;
+    resolve: (m: { payload: Record<string, unknown>; arrivedUs: number }) => void;
+  }[] = [];
 
   private constructor(readonly socket: WebSocket) {}
 
@@ -26,8 +30,13 @@ export class RawClient {
     socket.binaryType = "arraybuffer";
     const client = new RawClient(socket);
     socket.onmessage = (event) => {
-      if (typeof event.data === "string") client.messages.push(JSON.parse(event.data));
-      else {
+      if (typeof event.data === "string") {
+        const arrivedUs = performance.now() * 1000;
+        const message = JSON.parse(event.data);
+        client.messages.push(message);
+        const waiter = client.#waiters.findIndex((w) => w.type === message.type);
+        if (waiter >= 0) client.#waiters.splice(waiter, 1)[0].resolve({ ...message, arrivedUs });
+      } else {
         const { playAtUs, payload } = parseAudioChunk(new Uint8Array(event.data));
         client.chunks.push({ playAtUs, payload, arrivedUs: performance.now() * 1000 });
       }
@@ -54,6 +63,11 @@ export class RawClient {
 
   send(type: string, payload: Record<string, unknown>): void {
     this.socket.send(JSON.stringify({ type, payload }));
+  }
+
+  /** The next message of `type`, with the local time it arrived (µs, performance.now). */
+  next(type: string): Promise<{ payload: Record<string, unknown>; arrivedUs: number }> {
+    return new Promise((resolve) => this.#waiters.push({ type, resolve }));
   }
 
   messagesOf(type: string) {

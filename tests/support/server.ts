@@ -1,17 +1,19 @@
 /** Starts a real server in this process on a loopback port chosen by the OS. */
 import type { ServeConfig } from "../../coordinator/config.ts";
 import { serve } from "../../coordinator/serve.ts";
+import type { WorkerPool } from "../../coordinator/worker_pool.ts";
 
 export interface TestServer {
   url: string;
   port: number;
+  pool: WorkerPool;
   stop(): Promise<void>;
 }
 
 export async function startServer(config: Partial<ServeConfig> = {}): Promise<TestServer> {
   const shutdown = new AbortController();
-  let ready!: (port: number) => void;
-  const port = new Promise<number>((resolve) => ready = resolve);
+  let ready!: (info: { port: number; pool: WorkerPool }) => void;
+  const started = new Promise<{ port: number; pool: WorkerPool }>((resolve) => ready = resolve);
   const done = serve({
     source: { kind: "demo" },
     port: 0,
@@ -21,13 +23,15 @@ export async function startServer(config: Partial<ServeConfig> = {}): Promise<Te
     clients: [],
     logLevel: "WARNING",
     opusBitrate: 128_000,
+    portPerWorker: false,
     ...config,
-  }, { signal: shutdown.signal, print: () => {}, onReady: (info) => ready(info.port) });
-  const actualPort = await Promise.race([port, done.then(() => -1)]);
-  if (actualPort < 0) throw new Error("server stopped before it was ready");
+  }, { signal: shutdown.signal, print: () => {}, onReady: ready });
+  const info = await Promise.race([started, done.then(() => undefined)]);
+  if (!info) throw new Error("server stopped before it was ready");
   return {
-    url: `http://127.0.0.1:${actualPort}/`,
-    port: actualPort,
+    url: `http://127.0.0.1:${info.port}/`,
+    port: info.port,
+    pool: info.pool,
     stop: async () => {
       shutdown.abort();
       await done;

@@ -1,0 +1,85 @@
+/**
+ * A worker in its own process: the program re-executes itself with the mode argument
+ * `worker`. Compiled, `Deno.execPath()` is the binary itself; from source it is deno, so we
+ * pass `run`, the worker's own narrower permissions and main.ts. PCM and commands go down
+ * its stdin, status lines come up its stdout, its log goes to our stderr.
+ */
+import { readUp } from "../protocol/ipc.ts";
+import type { LogLevel } from "../protocol/log.ts";
+import type { StatusHandler, WorkerLink } from "./worker_link.ts";
+
+export interface SubprocessWorkerOptions {
+  name: string;
+  serverId: string;
+  host: string;
+  port: number;
+  reusePort: boolean;
+  assetsDir: URL;
+  logLevel: LogLevel;
+  opusBitrate: number;
+  onStatus: StatusHandler;
+  onJunk: (line: string) => void;
+}
+
+const MAIN = new URL("../main.ts", import.meta.url);
+const ROOT = new URL("../", import.meta.url);
+
+export function workerCommandLine(index: number, options: SubprocessWorkerOptions): string[] {
+  const mode = [
+    "worker",
+    `--index=${index}`,
+    `--host=${options.host}`,
+    `--port=${options.port}`,
+    `--name=${options.name}`,
+    `--server-id=${options.serverId}`,
+    `--log-level=${options.logLevel}`,
+    `--opus-bitrate=${options.opusBitrate}`,
+    ...(options.reusePort ? ["--reuse-port"] : []),
+  ];
+  if (Deno.build.standalone) return mode;
+  // A worker may listen and read its page; it may not run programs or read anything else.
+  return [
+    "run",
+    "--quiet",
+    "--no-prompt",
+    "--unstable-net",
+    "--allow-net",
+    `--allow-read=${options.assetsDir.pathname}`,
+    MAIN.pathname,
+    ...mode,
+  ];
+}
+
+export function startSubprocessWorker(
+  index: number,
+  options: SubprocessWorkerOptions,
+): WorkerLink & { pid: number } {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: workerCommandLine(index, options),
+    cwd: ROOT.pathname,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  const status = (async () => {
+    for await (const message of readUp(child.stdout, options.onJunk)) options.onStatus(message);
+  })().catch(() => {/* the process ended; its exit is what we report */});
+  const sendFrame = (frame: Uint8Array) => {
+    writer.write(frame).catch(() => {/* the process ended; its exit is reported */});
+  };
+  return {
+    index,
+    pid: child.pid,
+    sendFrame,
+    exited: Promise.all([child.status, status]).then(() => {}),
+    close: () => writer.close().catch(() => {}),
+    kill: () => {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    },
+  };
+}

@@ -1,0 +1,282 @@
+/**
+ * Multi-worker mode with real worker processes: one port, one timeline, one clock, crash
+ * replacement, no orphans, start-up failures, idle.
+ */
+import assert from "node:assert/strict";
+import { format, RawClient } from "../support/raw_client.ts";
+import { startServer } from "../support/server.ts";
+import { program } from "../support/program.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+const serverId = (c: RawClient) => c.messagesOf("server/hello")[0]?.payload.server_id as string;
+
+Deno.test(
+  "2 workers on one port: 20 listeners on both get the same bytes for every timestamp",
+  opts,
+  async () => {
+    const server = await startServer({ workers: 2 });
+    const clients: RawClient[] = [];
+    try {
+      for (let i = 0; i < 20; i++) {
+        clients.push(await RawClient.connect(server.url, { formats: [format("pcm")] }));
+      }
+      await until("hello on all", () => clients.every((c) => serverId(c)));
+      const ids = new Set(clients.map(serverId));
+      assert.equal(ids.size, 2, `listeners on both workers (${[...ids]})`);
+      await until("40 chunks each", () => clients.every((c) => c.chunks.length >= 40));
+      const reference = new Map<number, Uint8Array>();
+      for (const client of clients) {
+        for (const chunk of client.chunks) {
+          const seen = reference.get(chunk.playAtUs);
+          if (!seen) reference.set(chunk.playAtUs, chunk.payload);
+          else assert.deepEqual(chunk.payload, seen, `bytes at ${chunk.playAtUs}`);
+        }
+      }
+      for (let i = 0; i < 10; i++) {
+        const status = await (await fetch(new URL("/api/status", server.url))).json();
+        assert.equal(status.total_clients, 20);
+        assert.equal(status.workers.reduce((a: number, b: number) => a + b, 0), 20);
+        assert.equal(status.workers.length, 2);
+      }
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+      await server.stop();
+    }
+  },
+);
+
+/** Offset of a worker's server clock from ours, from the fastest of many time probes. */
+async function clockOffsetUs(client: RawClient): Promise<{ offsetUs: number; rttUs: number }> {
+  let best = { offsetUs: 0, rttUs: Infinity };
+  for (let i = 0; i < 60; i++) {
+    const answer = client.next("server/time");
+    const t1 = performance.now() * 1000;
+    client.send("client/time", { client_transmitted: Math.round(t1) });
+    const { payload, arrivedUs: t4 } = await answer;
+    const { server_received: t2, server_transmitted: t3 } = payload as {
+      server_received: number;
+      server_transmitted: number;
+    };
+    const rttUs = t4 - t1 - (t3 - t2);
+    if (rttUs < best.rttUs) best = { offsetUs: (t2 - t1 + t3 - t4) / 2, rttUs };
+    await sleep(5);
+  }
+  return best;
+}
+
+Deno.test(
+  "workers answer server/time in one clock: skew between them within 0.1 ms",
+  opts,
+  async () => {
+    const server = await startServer({ workers: 2 });
+    const byWorker = new Map<string, RawClient>();
+    const extra: RawClient[] = [];
+    try {
+      while (byWorker.size < 2 && extra.length < 40) {
+        const client = await RawClient.connect(server.url, { formats: [format("pcm")] });
+        await until("hello", () => !!serverId(client));
+        if (byWorker.has(serverId(client))) extra.push(client);
+        else byWorker.set(serverId(client), client);
+      }
+      const [a, b] = [...byWorker.values()];
+      const offsetA = await clockOffsetUs(a);
+      const offsetB = await clockOffsetUs(b);
+      const skewUs = Math.abs(offsetA.offsetUs - offsetB.offsetUs);
+      const boundUs = (offsetA.rttUs + offsetB.rttUs) / 2; // what this measurement can resolve
+      assert.ok(
+        skewUs <= 100 + boundUs,
+        `skew ${skewUs.toFixed(1)} µs (rtt ${boundUs.toFixed(0)} µs)`,
+      );
+      console.log(
+        `worker clock skew: ${skewUs.toFixed(1)} µs, probe round trip ${offsetA.rttUs.toFixed(0)}/${
+          offsetB.rttUs.toFixed(0)
+        } µs`,
+      );
+    } finally {
+      await Promise.all([...byWorker.values(), ...extra].map((c) => c.close()));
+      await server.stop();
+    }
+  },
+);
+
+Deno.test(
+  "kill -9 of a worker: replaced within 2 s, the other worker's listeners hear no gap",
+  opts,
+  async () => {
+    const server = await startServer({ workers: 2 });
+    const clients: RawClient[] = [];
+    try {
+      for (let i = 0; i < 12; i++) {
+        clients.push(await RawClient.connect(server.url, { formats: [format("pcm")] }));
+      }
+      await until("hello on all", () => clients.every((c) => serverId(c)));
+      const victimLink = server.pool.slots[1].link as unknown as { pid: number };
+      const victimId = clients.find((c) => serverId(c).endsWith("-w1"));
+      assert.ok(victimId, "someone listens on worker 1");
+      const survivors = clients.filter((c) => serverId(c).endsWith("-w0"));
+      assert.ok(survivors.length > 0, "someone listens on worker 0");
+      await sleep(500);
+      const killedAt = performance.now();
+      Deno.kill(victimLink.pid, "SIGKILL");
+      await until("a new worker 1", () => {
+        const link = server.pool.slots[1].link as unknown as { pid: number } | undefined;
+        return !!link && link.pid !== victimLink.pid && server.pool.slots[1].listened;
+      }, 2_000);
+      const replacedMs = performance.now() - killedAt;
+      await sleep(1_000);
+      for (const client of survivors) {
+        const stamps = client.chunks.map((c) => c.playAtUs);
+        for (let i = 1; i < stamps.length; i++) assert.equal(stamps[i] - stamps[i - 1], 60_000);
+      }
+      const late = await RawClient.connect(server.url, { formats: [format("pcm")] });
+      await until("the replaced party plays", () => late.chunks.length > 0, 2_000);
+      await late.close();
+      console.log(`worker replaced after ${replacedMs.toFixed(0)} ms`);
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+      await server.stop();
+    }
+  },
+);
+
+async function childPids(pid: number): Promise<number[]> {
+  const { stdout } = await new Deno.Command("pgrep", { args: ["-P", String(pid)] }).output();
+  return new TextDecoder().decode(stdout).split("\n").filter(Boolean).map(Number);
+}
+
+function alive(pid: number): boolean {
+  try {
+    Deno.kill(pid, "SIGCONT");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("kill -9 of the coordinator: every worker is gone within 3 s", opts, async () => {
+  const child = program(["serve", "--demo", "--workers", "2", "--host", "127.0.0.1", "--port", "0"])
+    .spawn();
+  const output = new Response(child.stdout).text();
+  const errors = new Response(child.stderr).text();
+  let workers: number[] = [];
+  await until(
+    "two workers",
+    async () => (workers = await childPids(child.pid)).length >= 2,
+    15_000,
+  );
+  await sleep(1_000); // they are listening by now
+  Deno.kill(child.pid, "SIGKILL");
+  await child.status;
+  await until("workers gone", () => workers.every((pid) => !alive(pid)), 3_000);
+  await output;
+  await errors;
+});
+
+Deno.test(
+  "--port-per-worker with one port taken: that worker is reported and left out",
+  opts,
+  async () => {
+    const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const base = probe.addr.port;
+    probe.close();
+    const blocker = Deno.listen({ hostname: "127.0.0.1", port: base + 1 });
+    const child = program([
+      "serve",
+      "--demo",
+      "--workers",
+      "2",
+      "--port-per-worker",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(base),
+    ]).spawn();
+    const errors = new Response(child.stderr).text();
+    try {
+      let status: { total_clients: number; workers: number[] } | undefined;
+      await until("worker 0 answers", async () => {
+        status = await fetch(`http://127.0.0.1:${base}/api/status`).then(
+          (r) => r.json(),
+          () => undefined,
+        );
+        return !!status;
+      }, 15_000);
+      assert.equal(status!.total_clients, 0);
+    } finally {
+      child.kill("SIGINT");
+      const { code } = await child.status;
+      blocker.close();
+      assert.equal(code, 0);
+    }
+    assert.match(await errors, new RegExp(`port ${base + 1} is in use`));
+  },
+);
+
+Deno.test("--port-per-worker with every port taken exits 1 with the reason", opts, async () => {
+  const blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const base = blocker.addr.port;
+  const args = [
+    "serve",
+    "--demo",
+    "--workers",
+    "2",
+    "--port-per-worker",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(base),
+  ];
+  const other = (() => {
+    try {
+      return Deno.listen({ hostname: "127.0.0.1", port: base + 1 });
+    } catch {
+      return undefined; // taken already: just as good
+    }
+  })();
+  const { code, stderr } = await program(args).output();
+  blocker.close();
+  other?.close();
+  assert.equal(code, 1);
+  assert.match(new TextDecoder().decode(stderr), /Cannot start the server: port \d+ is in use/);
+});
+
+Deno.test(
+  "idle: no chunk is produced without listeners, and playback resumes with the next",
+  opts,
+  async () => {
+    const server = await startServer({ workers: 2 });
+    let produced = 0;
+    const broadcast = server.pool.broadcastChunk.bind(server.pool);
+    server.pool.broadcastChunk = (frame, endUs) => {
+      produced++;
+      broadcast(frame, endUs);
+    };
+    try {
+      await sleep(700);
+      assert.equal(produced, 0, "nothing decoded before anyone listens");
+      const first = await RawClient.connect(server.url, { formats: [format("pcm")] });
+      await until("audio", () => first.chunks.length > 0);
+      await first.close();
+      await until("count back to 0", () => server.pool.total === 0);
+      await sleep(300);
+      const after = produced;
+      await sleep(700);
+      assert.equal(produced, after, "decoding stopped with the last listener");
+      const next = await RawClient.connect(server.url, { formats: [format("pcm")] });
+      await until("audio again", () => next.chunks.length > 0, 2_000);
+      await next.close();
+    } finally {
+      await server.stop();
+    }
+  },
+);
