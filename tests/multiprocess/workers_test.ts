@@ -280,3 +280,22 @@ Deno.test(
     }
   },
 );
+
+Deno.test("Ctrl+C stops the coordinator and every worker within 2 s, exit 0", opts, async () => {
+  const child = program(["serve", "--demo", "--workers", "2", "--host", "127.0.0.1", "--port", "0"])
+    .spawn();
+  const output = new Response(child.stdout).text();
+  const errors = new Response(child.stderr).text();
+  let workers: number[] = [];
+  await until("two workers", async () => (workers = await childPids(child.pid)).length >= 2, 15_000);
+  await sleep(1_000);
+  const stoppedAt = performance.now();
+  child.kill("SIGINT");
+  const { code } = await child.status;
+  const tookMs = performance.now() - stoppedAt;
+  assert.equal(code, 0);
+  assert.ok(tookMs < 2_000, `stopped after ${tookMs.toFixed(0)} ms`);
+  assert.ok(workers.every((pid) => !alive(pid)), "no worker left");
+  await output;
+  await errors;
+});
