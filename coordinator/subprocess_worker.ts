@@ -6,17 +6,11 @@
  */
 import { readUp } from "../protocol/ipc.ts";
 import type { LogLevel } from "../protocol/log.ts";
+import type { WorkerServerOptions } from "../worker/worker.ts";
 import type { StatusHandler, WorkerLink } from "./worker_link.ts";
 
-export interface SubprocessWorkerOptions {
-  name: string;
-  serverId: string;
-  host: string;
-  port: number;
-  reusePort: boolean;
-  assetsDir: URL;
+export interface SubprocessWorkerOptions extends WorkerServerOptions {
   logLevel: LogLevel;
-  opusBitrate: number;
   onStatus: StatusHandler;
   onJunk: (line: string) => void;
 }

@@ -8,6 +8,7 @@ import type { Clock } from "../protocol/clock.ts";
 import { CHANNELS, CHUNK_FRAMES, SAMPLE_RATE } from "../protocol/pcm.ts";
 import { sleepMs } from "../protocol/sleep.ts";
 import { playAtUs } from "../protocol/timestamps.ts";
+import { concat } from "../protocol/concat.ts";
 
 export interface StampedChunk {
   segment: number;
@@ -96,11 +97,4 @@ export class Timeline {
       aheadUs = this.#nextPlayAtUs() - clock.nowUs();
     }
   }
-}
-
-function concat(a: Int16Array, b: Int16Array): Int16Array {
-  const out = new Int16Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

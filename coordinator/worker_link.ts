@@ -6,7 +6,7 @@
 import { readUp, type UpMessage } from "../protocol/ipc.ts";
 import type { Logger } from "../protocol/log.ts";
 import { systemClock } from "../protocol/clock.ts";
-import { runWorker } from "../worker/worker.ts";
+import { runWorker, type WorkerServerOptions } from "../worker/worker.ts";
 
 export interface WorkerLink {
   readonly index: number;
@@ -20,15 +20,8 @@ export interface WorkerLink {
   kill(): void;
 }
 
-export interface InProcessWorkerOptions {
-  name: string;
-  serverId: string;
-  host: string;
-  port: number;
-  reusePort: boolean;
-  assetsDir: URL;
+export interface InProcessWorkerOptions extends WorkerServerOptions {
   log: Logger;
-  opusBitrate: number;
 }
 
 /** Status messages of every worker go to one handler, in arrival order per worker. */

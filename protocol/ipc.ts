@@ -5,6 +5,7 @@
  * upward message names its worker.
  */
 import type { TrackTags } from "./tags.ts";
+import { concat } from "./concat.ts";
 
 export type DownMessage =
   /** PCM 48k/16/2 starting at `playAtUs`; a new `segment` starts a new timeline anchor. */
@@ -102,14 +103,6 @@ export async function* readDown(input: ReadableStream<Uint8Array>): AsyncGenerat
     throw new MalformedFrameError(`stream ended inside a frame (${buffer.byteLength} bytes left)`);
   }
 }
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a);
-  out.set(b, a.byteLength);
-  return out;
-}
-
 /** One upward status line. */
 export function encodeUp(message: UpMessage): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(message) + "\n");

@@ -10,8 +10,8 @@ import { CoordinatorClock } from "./coordinator_clock.ts";
 import { Group } from "./group.ts";
 import { createRoutes } from "./http.ts";
 
-export interface WorkerOptions {
-  index: number;
+/** What a worker's server is, wherever the worker runs. */
+export interface WorkerServerOptions {
   name: string;
   serverId: string;
   host: string;
@@ -19,13 +19,17 @@ export interface WorkerOptions {
   /** Share the port with other workers (SO_REUSEPORT). */
   reusePort: boolean;
   assetsDir: URL;
+  /** Opus bits per second. */
+  opusBitrate: number;
+}
+
+export interface WorkerOptions extends WorkerServerOptions {
+  index: number;
   input: ReadableStream<Uint8Array>;
   output: WritableStream<Uint8Array>;
   /** The coordinator's clock when in its process; absent, it is calibrated over the pipes. */
   clock?: Clock;
   log: Logger;
-  /** Opus bits per second. */
-  opusBitrate: number;
 }
 
 /** Sends held audio this often; also how quickly a stalled listener is noticed. */

@@ -9,6 +9,7 @@ import { CHANNELS, SAMPLE_RATE } from "../../protocol/pcm.ts";
 import { downmixToStereo } from "./downmix.ts";
 import { Resampler } from "../../protocol/resample.ts";
 import type { PcmBlock } from "./types.ts";
+import { concat } from "../../protocol/concat.ts";
 
 /** One integer sample at `bitDepth` bits to 16 bits, as ffmpeg converts. */
 export function intToInt16(sample: number, bitDepth: number): number {
@@ -37,7 +38,7 @@ export class PcmConverter {
       const converted = block.kind === "int"
         ? interleaveInts(block.channels, block.bitDepth)
         : interleaveFloats(block.channels);
-      return tail.length === 0 ? converted : concatInt16(tail, converted);
+      return tail.length === 0 ? converted : concat(tail, converted);
     }
     let channels = block.kind === "int"
       ? block.channels.map((channel) => intsToFloats(channel, block.bitDepth))
@@ -58,7 +59,7 @@ export class PcmConverter {
     });
     const resampled = this.#resampler.process(interleave(channels));
     const converted = interleavedFloatsToStereo(resampled, channels.length);
-    return tail.length === 0 ? converted : concatInt16(tail, converted);
+    return tail.length === 0 ? converted : concat(tail, converted);
   }
 
   /** The resampler's last frames at the end of the stream (empty when not resampling). */
@@ -111,12 +112,5 @@ function interleave(channels: readonly Float32Array[]): Float32Array {
   channels.forEach((channel, c) => {
     for (let i = 0; i < frames; i++) out[i * channels.length + c] = channel[i];
   });
-  return out;
-}
-
-function concatInt16(a: Int16Array, b: Int16Array): Int16Array {
-  const out = new Int16Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
   return out;
 }

@@ -7,6 +7,7 @@ import { CHANNELS, SAMPLE_RATE } from "../../protocol/pcm.ts";
 import type { TrackTags } from "../../protocol/tags.ts";
 import { splitStreamTitle } from "../decode/icy.ts";
 import { SourceError } from "./source_error.ts";
+import { concat } from "../../protocol/concat.ts";
 
 export interface FfmpegOptions {
   /** ffmpeg input format (`-f`), e.g. alsa or pulse. */
@@ -122,11 +123,4 @@ async function readLog(
     }
   }
   return lastError;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a);
-  out.set(b, a.byteLength);
-  return out;
 }
