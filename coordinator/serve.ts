@@ -19,7 +19,7 @@ import { Timeline } from "./timeline.ts";
 import { WorkerPool } from "./worker_pool.ts";
 import { startInProcessWorker } from "./worker_link.ts";
 
-export const ASSETS_DIR = new URL("../web/", import.meta.url);
+export const ASSETS_DIR = new URL("../web/dist/", import.meta.url);
 const CHUNK_US = durationUs(CHUNK_FRAMES, SAMPLE_RATE);
 
 /** Thrown when the server cannot start; `message` is the one line to show. */

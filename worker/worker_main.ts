@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { LOG_LEVELS, Logger, type LogLevel } from "../protocol/log.ts";
 import { runWorker } from "./worker.ts";
 
-const ASSETS_DIR = new URL("../web/", import.meta.url);
+const ASSETS_DIR = new URL("../web/dist/", import.meta.url);
 
 export async function workerMain(args: string[]): Promise<number> {
   let values;

@@ -6,7 +6,8 @@ const ROOT = new URL("../../", import.meta.url);
 
 export function taskArgs(task = "sendspin"): string[] {
   const config = JSON.parse(Deno.readTextFileSync(new URL("deno.json", ROOT)));
-  const words = String(config.tasks[task]).split(/\s+/);
+  const entry = config.tasks[task];
+  const words = String(typeof entry === "string" ? entry : entry.command).split(/\s+/);
   if (words[0] !== "deno") throw new Error(`task ${task} does not start with deno`);
   return words.slice(1);
 }

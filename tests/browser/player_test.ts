@@ -1,0 +1,145 @@
+/**
+ * The player page in a real headless Chromium against a real server: start, play in sync,
+ * count listeners, stop, survive a server restart, and never ask another host for anything.
+ */
+import assert from "node:assert/strict";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { buildWeb } from "../support/web_build.ts";
+import { startServer, type TestServer } from "../support/server.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const hasChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
+if (!hasChromium) {
+  console.log(`skipping browser tests: ${CHROMIUM} is missing (apt-get install chromium)`);
+}
+const ARTIFACTS = new URL("../artifacts/", import.meta.url);
+const opts = { ignore: !hasChromium, sanitizeOps: false, sanitizeResources: false };
+
+async function launch(): Promise<Browser> {
+  return await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--autoplay-policy=no-user-gesture-required",
+    ],
+  });
+}
+
+interface Watched {
+  page: Page;
+  foreignRequests: string[];
+  consoleErrors: string[];
+}
+
+async function openPlayer(browser: Browser, server: TestServer): Promise<Watched> {
+  const page = await browser.newPage({ viewport: { width: 412, height: 915 } });
+  const origin = new URL(server.url).origin;
+  const watched: Watched = { page, foreignRequests: [], consoleErrors: [] };
+  page.on("request", (request) => {
+    const url = new URL(request.url());
+    if (url.origin !== origin && !url.protocol.startsWith("data") && url.protocol !== "blob:") {
+      watched.foreignRequests.push(request.url());
+    }
+  });
+  page.on("console", (message) => {
+    if (message.type() === "error") watched.consoleErrors.push(message.text());
+  });
+  page.on("pageerror", (error) => watched.consoleErrors.push(String(error)));
+  await page.goto(server.url);
+  return watched;
+}
+
+async function state(page: Page): Promise<string | undefined> {
+  return (await page.getAttribute("body", "data-state")) ?? undefined;
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000) {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+Deno.test({
+  name: "a guest presses Start, hears the party in sync, is counted, and can stop",
+  ...opts,
+  fn: async () => {
+    await buildWeb();
+    const server = await startServer();
+    const browser = await launch();
+    try {
+      const first = await openPlayer(browser, server);
+      const { page } = first;
+      assert.equal((await page.textContent("#start"))?.trim(), "Start Listening");
+      assert.equal(await state(page), "idle");
+      await page.click("#start");
+      await until("playing", async () => (await state(page)) === "playing");
+      assert.equal((await page.textContent("#start"))?.trim(), "Stop Listening");
+      await until("a finite sync readout", async () => {
+        const text = (await page.textContent("#sync-ms")) ?? "";
+        return Number.isFinite(parseFloat(text));
+      });
+      assert.match((await page.getAttribute("#sync-ms", "data-tone")) ?? "", /^(good|warn|bad)$/);
+      assert.ok(await page.isHidden("#share"), "no share card on a loopback address");
+      await until(
+        "now playing",
+        async () => (await page.textContent("#title")) === "Sendspin Party Demo",
+      );
+
+      const second = await openPlayer(browser, server);
+      await second.page.click("#start");
+      await until("second page playing", async () => (await state(second.page)) === "playing");
+      await until(
+        "2 tuned in",
+        async () => (await page.textContent("#listeners"))?.trim() === "2 tuned in",
+        25_000,
+      );
+      await Deno.mkdir(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: new URL("player.png", ARTIFACTS).pathname, fullPage: true });
+
+      await page.click("#start");
+      await until("back to the start", async () => (await state(page)) === "idle");
+      assert.equal((await page.textContent("#start"))?.trim(), "Start Listening");
+      for (const watched of [first, second]) {
+        assert.deepEqual(watched.foreignRequests, [], "no request leaves the server's origin");
+        assert.deepEqual(watched.consoleErrors, [], "no console errors");
+      }
+    } finally {
+      await browser.close();
+      await server.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "when the server restarts under the page, it plays again by itself",
+  ...opts,
+  fn: async () => {
+    await buildWeb();
+    let server = await startServer();
+    const port = server.port;
+    const browser = await launch();
+    try {
+      const { page } = await openPlayer(browser, server);
+      await page.click("#start");
+      await until("playing", async () => (await state(page)) === "playing");
+      await server.stop();
+      await until("reconnecting", async () => (await state(page)) === "reconnecting");
+      server = await startServer({ port });
+      await until("playing again", async () => (await state(page)) === "playing", 30_000);
+      await until(
+        "audio flowing",
+        async () => Number.isFinite(parseFloat((await page.textContent("#sync-ms")) ?? "")),
+      );
+    } finally {
+      await browser.close();
+      await server.stop();
+    }
+  },
+});
