@@ -21,6 +21,7 @@ for (const codec of ["pcm", "flac", "opus"] as const) {
         await late.waitFor("first chunk", () => late.chunks.length > 0, 2_000);
         const waitedMs = (late.chunks[0].arrivedUs - late.helloSentUs) / 1000;
         assert.ok(waitedMs < 500, `first chunk after ${waitedMs.toFixed(0)} ms`);
+        console.log(`late ${codec} joiner: first chunk ${waitedMs.toFixed(1)} ms after hello`);
         const start = late.messagesOf("stream/start")[0].payload.player as { codec: string };
         assert.equal(start.codec, codec);
         // In-process server: this process's clock is server time.
@@ -86,6 +87,7 @@ Deno.test("an Opus listener hears each sample within 1 ms of a PCM listener", op
       if (value > best.value) best = { lag, value };
     }
     assert.ok(Math.abs(best.lag) <= 48, `Opus is ${best.lag} samples off PCM (limit 48 = 1 ms)`);
+    console.log(`Opus vs PCM in server time: ${best.lag} samples`);
   } finally {
     await pcm.close();
     await opus.close();

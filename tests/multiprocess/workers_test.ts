@@ -287,7 +287,11 @@ Deno.test("Ctrl+C stops the coordinator and every worker within 2 s, exit 0", op
   const output = new Response(child.stdout).text();
   const errors = new Response(child.stderr).text();
   let workers: number[] = [];
-  await until("two workers", async () => (workers = await childPids(child.pid)).length >= 2, 15_000);
+  await until(
+    "two workers",
+    async () => (workers = await childPids(child.pid)).length >= 2,
+    15_000,
+  );
   await sleep(1_000);
   const stoppedAt = performance.now();
   child.kill("SIGINT");

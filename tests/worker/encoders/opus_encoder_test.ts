@@ -60,6 +60,7 @@ Deno.test("Opus packets decode (independent decoder) to the source with SNR abov
   for (const c of [0, 1]) {
     const snr = snrDb(source, decoded[c], c, OPUS_LOOKAHEAD_FRAMES);
     assert.ok(snr >= 20, `channel ${c}: SNR ${snr.toFixed(1)} dB`);
+    console.log(`Opus SNR channel ${c}: ${snr.toFixed(1)} dB`);
   }
   const kbps = (packetBytes.reduce((a, b) => a + b, 0) * 8) / 3 / 1000;
   assert.ok(kbps > 90 && kbps < 170, `about 128 kbit/s by default, got ${kbps.toFixed(0)}`);
