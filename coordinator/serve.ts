@@ -100,6 +100,10 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
     log.info(`Workers listen on ports ${ports}: put a reverse proxy in front for one URL`);
   }
   log.info(`Playing ${source.label} whenever someone listens`);
+  for (const client of config.clients) {
+    // Dialling listening clients and Chromecasts is its own piece of work (issue 8).
+    log.warn(`--client ${client} is not dialled: this version only accepts connections`);
+  }
   options.onReady?.({ port, pool: workers });
 
   await new Promise<void>((resolve) => {
