@@ -52,7 +52,13 @@ export class Group implements GroupPort {
 
   onChunk(chunk: PcmChunk): void {
     this.ring.push(chunk);
-    for (const stream of this.streams.values()) stream.feed(chunk);
+    for (const stream of [...this.streams.values()]) {
+      try {
+        stream.feed(chunk);
+      } catch (error) {
+        this.#dropStream(stream, error);
+      }
+    }
     if (!this.playing) {
       this.playing = true;
       this.#broadcast("group/update", { playback_state: "playing" });
@@ -109,9 +115,14 @@ export class Group implements GroupPort {
         (f) => createEncoder(f, this.#encoderOptions),
         this.clock,
       );
-      // Started from the PCM already held, so its first listener hears audio at once.
-      for (const chunk of this.ring.future(this.clock.nowUs())) stream.feed(chunk);
       this.streams.set(key, stream);
+      // Started from the PCM already held, so its first listener hears audio at once.
+      try {
+        for (const chunk of this.ring.future(this.clock.nowUs())) stream.feed(chunk);
+      } catch (error) {
+        this.#dropStream(stream, error);
+        return undefined;
+      }
       this.#log.debug(`encoder started: ${key}`);
     }
     return stream;
@@ -159,6 +170,17 @@ export class Group implements GroupPort {
       return; // play, pause, next...: not offered in supported_commands, so ignored
     }
     this.#sendControllerState();
+  }
+
+  /** An encoder failed: its listeners are told why and closed; everyone else plays on. */
+  #dropStream(stream: OutputStream, error: unknown) {
+    const reason = error instanceof Error ? error.message : String(error);
+    this.#log.error(`${formatKey(stream.format)} output failed: ${reason}`);
+    this.streams.delete(formatKey(stream.format));
+    stream.close();
+    for (const subscriber of [...stream.subscribers]) {
+      subscriber.close(1011, `the ${stream.format.codec} encoder failed`);
+    }
   }
 
   #controllerState() {

@@ -13,6 +13,7 @@ import type { FramedChunk } from "./send_queue.ts";
 
 export interface Subscriber {
   deliver(chunk: FramedChunk): void;
+  close(code: number, reason: string): void;
 }
 
 export class OutputStream {

@@ -168,6 +168,7 @@ export class Session implements Subscriber {
 
   #switchTo(format: AudioFormat): void {
     const stream = this.group.streamFor(format);
+    if (!stream && !this.stream) return this.close(1011, `cannot encode ${describe(format)}`);
     if (!stream || stream === this.stream) return;
     if (this.stream) {
       this.stream.subscribers.delete(this);

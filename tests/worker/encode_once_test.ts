@@ -75,3 +75,19 @@ for (const format of FORMATS) {
     },
   );
 }
+
+Deno.test("an encoder that fails closes its own listeners only; the others play on", opts, () => {
+  const { group, join, chunk } = party();
+  const healthy = join({ codec: "pcm", sample_rate: 48_000, channels: 2, bit_depth: 16 });
+  const doomed = join({ codec: "pcm", sample_rate: 44_100, channels: 2, bit_depth: 16 });
+  const broken = [...group.streams.values()].find((s) => s.format.sample_rate === 44_100)!;
+  broken.feed = () => {
+    throw new Error("out of memory in wasm");
+  };
+  chunk();
+  chunk();
+  assert.equal(healthy.received.length, 2, "the PCM listener got both chunks");
+  assert.equal(group.streams.size, 1, "the failed encoder is gone");
+  assert.ok(!group.sessions.has(doomed.session), "its listener was closed");
+  assert.ok(group.sessions.has(healthy.session));
+});
