@@ -16,6 +16,8 @@ export interface SubprocessWorkerOptions extends WorkerServerOptions {
 }
 
 const MAIN = new URL("../main.ts", import.meta.url);
+/** About 15 s of chunks that a worker has not read: it is hung. */
+const MAX_QUEUED_FRAMES = 256;
 const ROOT = new URL("../", import.meta.url);
 
 export function workerCommandLine(index: number, options: SubprocessWorkerOptions): string[] {
@@ -59,7 +61,16 @@ export function startSubprocessWorker(
   const status = (async () => {
     for await (const message of readUp(child.stdout, options.onJunk)) options.onStatus(message);
   })().catch(() => {/* the process ended; its exit is what we report */});
+  const kill = () => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  };
   const sendFrame = (frame: Uint8Array) => {
+    // A worker that stops reading its stdin is hung: replace it rather than queue forever.
+    if ((writer.desiredSize ?? 0) < -MAX_QUEUED_FRAMES) return kill();
     writer.write(frame).catch(() => {/* the process ended; its exit is reported */});
   };
   return {
@@ -68,12 +79,6 @@ export function startSubprocessWorker(
     sendFrame,
     exited: Promise.all([child.status, status]).then(() => {}),
     close: () => writer.close().catch(() => {}),
-    kill: () => {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // already gone
-      }
-    },
+    kill,
   };
 }
