@@ -3,6 +3,7 @@
  * server in this process: handshake, clock sync, stream start, audio, counts, commands.
  */
 import assert from "node:assert/strict";
+import { hasFfmpeg as checkFfmpeg } from "../../coordinator/sources/ffmpeg.ts";
 import { TestClient } from "../support/sendspin_client.ts";
 import { startServer } from "../support/server.ts";
 import { testSignal, writeTempWav } from "../support/wav.ts";
@@ -181,8 +182,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 5_
   }
 }
 
-const hasFfmpeg = await new Deno.Command("ffmpeg", { args: ["-version"], stdout: "null" })
-  .output().then((o) => o.success, () => false);
+const hasFfmpeg = await checkFfmpeg();
 
 Deno.test({
   name: "decoding runs only while someone listens: ffmpeg stops after the last leaves",

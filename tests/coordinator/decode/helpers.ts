@@ -1,23 +1,10 @@
 /** Shared test helpers: ffmpeg for making inputs, byte streams in pieces, PCM collection. */
 import { createHash } from "node:crypto";
+import { hasFfmpeg as checkFfmpeg } from "../../../coordinator/sources/ffmpeg.ts";
 
 /** Whether ffmpeg can be run; tests that need it are skipped otherwise. */
-export const hasFfmpeg: boolean = await canRunFfmpeg();
-
-async function canRunFfmpeg(): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command("ffmpeg", {
-      args: ["-version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    if (!success) console.log("ffmpeg -version failed: tests that need ffmpeg are skipped");
-    return success;
-  } catch (error) {
-    console.log(`ffmpeg is not installed (${error}): tests that need ffmpeg are skipped`);
-    return false;
-  }
-}
+export const hasFfmpeg: boolean = await checkFfmpeg();
+if (!hasFfmpeg) console.log("ffmpeg is not on PATH: tests that need ffmpeg are skipped");
 
 /** Runs ffmpeg quietly and returns its stdout; throws with its stderr on failure. */
 export async function ffmpeg(args: string[]): Promise<Uint8Array> {
