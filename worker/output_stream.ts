@@ -11,6 +11,9 @@ import type { Encoder } from "./encoders/encoder.ts";
 import type { PcmChunk } from "./pcm_ring.ts";
 import type { FramedChunk } from "./send_queue.ts";
 
+/** A chunk due sooner than this cannot be decoded and scheduled by a client in time. */
+export const MIN_USEFUL_LEAD_US = 50_000;
+
 export interface Subscriber {
   deliver(chunk: FramedChunk): void;
   close(code: number, reason: string): void;
@@ -49,8 +52,9 @@ export class OutputStream {
     for (const unit of units) {
       const startUs = playAtUs(this.#anchorUs, this.#framesOut, rate);
       this.#framesOut += unit.frames;
-      // Units of chunks that waited for the encoder may already be playing: nobody gets those.
-      if (startUs <= nowUs) continue;
+      // Units of chunks that waited for the encoder (or took long to encode in a burst) may
+      // be about to play: no client could decode and schedule them in time, so nobody gets them.
+      if (startUs < nowUs + MIN_USEFUL_LEAD_US) continue;
       const framed = {
         bytes: frameAudioChunk(startUs, unit.payload),
         playAtUs: startUs,

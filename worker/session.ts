@@ -13,7 +13,7 @@ import {
   serverMessage,
 } from "../protocol/messages.ts";
 import { chooseFormat } from "./encoders/negotiate.ts";
-import type { OutputStream, Subscriber } from "./output_stream.ts";
+import { MIN_USEFUL_LEAD_US, type OutputStream, type Subscriber } from "./output_stream.ts";
 import { type FramedChunk, SendQueue } from "./send_queue.ts";
 
 export interface Connection {
@@ -179,7 +179,7 @@ export class Session implements Subscriber {
     stream.subscribers.add(this);
     const nowUs = this.group.clock.nowUs();
     for (const chunk of stream.future(nowUs)) {
-      if (chunk.playAtUs > nowUs) this.deliver(chunk);
+      if (chunk.playAtUs >= nowUs + MIN_USEFUL_LEAD_US) this.deliver(chunk);
     }
   }
 
