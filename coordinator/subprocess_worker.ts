@@ -4,6 +4,7 @@
  * pass `run`, the worker's own narrower permissions and main.ts. PCM and commands go down
  * its stdin, status lines come up its stdout, its log goes to our stderr.
  */
+import { fileURLToPath } from "node:url";
 import { readUp } from "../protocol/ipc.ts";
 import type { LogLevel } from "../protocol/log.ts";
 import type { WorkerServerOptions } from "../worker/worker.ts";
@@ -40,8 +41,8 @@ export function workerCommandLine(index: number, options: SubprocessWorkerOption
     "--no-prompt",
     "--unstable-net",
     "--allow-net",
-    `--allow-read=${options.assetsDir.pathname}`,
-    MAIN.pathname,
+    `--allow-read=${fileURLToPath(options.assetsDir)}`,
+    fileURLToPath(MAIN),
     ...mode,
   ];
 }
@@ -52,7 +53,7 @@ export function startSubprocessWorker(
 ): WorkerLink & { pid: number } {
   const child = new Deno.Command(Deno.execPath(), {
     args: workerCommandLine(index, options),
-    cwd: ROOT.pathname,
+    cwd: fileURLToPath(ROOT),
     stdin: "piped",
     stdout: "piped",
     stderr: "inherit",

@@ -59,7 +59,9 @@ export class WorkerPool {
     const failures: string[] = [];
     let firstPort: number | undefined;
     for (let index = 0; index < count; index++) {
-      const wanted = index === 0 ? port : portPerWorker ? port + index : firstPort ?? port;
+      // --port 0 asks the OS for a free port per worker, or for worker 0's port to share.
+      const perWorker = port === 0 ? 0 : port + index;
+      const wanted = index === 0 ? port : portPerWorker ? perWorker : firstPort ?? port;
       const report = await this.#startSlot(index, wanted);
       if (report.type === "listening") {
         firstPort ??= report.port;
@@ -120,7 +122,9 @@ export class WorkerPool {
     link.sendFrame(encodeDown({ type: "metadata", tags: this.#tags }));
     link.sendFrame(this.#totalsFrame());
     for (const { frame } of this.#future) link.sendFrame(frame);
-    link.exited.then(() => this.#onExit(index, link));
+    link.exited.then(() => this.#onExit(index, link)).catch((error) => {
+      this.#options.log.error(`worker ${index} could not be restarted: ${error?.message ?? error}`);
+    });
     const gone: UpMessage = { type: "failed", worker: index, reason: "it stopped at start-up" };
     return Promise.race([report, link.exited.then(() => gone)]);
   }

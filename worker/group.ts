@@ -38,6 +38,7 @@ export class Group implements GroupPort {
   #log: Logger;
   #onMembership;
   #encoderOptions: EncoderOptions;
+  #lastControllerState = "";
 
   constructor(options: GroupOptions) {
     this.serverId = options.serverId;
@@ -194,8 +195,12 @@ export class Group implements GroupPort {
     };
   }
 
+  /** Sent only when volume or mute changed: clients report their state every 5 s. */
   #sendControllerState() {
     const state = this.#controllerState();
+    const text = JSON.stringify(state);
+    if (text === this.#lastControllerState) return;
+    this.#lastControllerState = text;
     for (const session of this.sessions) {
       if (session.hasRole("controller")) session.send("server/state", state);
     }

@@ -13,6 +13,10 @@ export interface RoutesOptions {
 
 export function createRoutes(options: RoutesOptions): Hono {
   const app = new Hono();
+  app.onError((error, c) => {
+    console.error(`request ${c.req.method} ${c.req.path} failed: ${error.message}`);
+    return c.text("Internal error", 500);
+  });
   app.get("/sendspin", (c) => {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       return c.text(

@@ -27,6 +27,8 @@ export class SendQueue {
   #stuckSinceUs: number | undefined;
   #lastBuffered = 0;
   dropped = 0;
+  /** End of the last chunk handed to the socket. */
+  lastSentEndUs = 0;
 
   constructor(
     readonly socket: SocketLike,
@@ -61,6 +63,7 @@ export class SendQueue {
       if (next.playAtUs - nowUs > this.maxLeadUs) break;
       if (this.socket.bufferedAmount() > SOCKET_HIGH_WATER_BYTES) break;
       this.socket.send(next.bytes);
+      this.lastSentEndUs = next.endUs;
       this.#queue.shift();
     }
     return this.#checkStall(nowUs);

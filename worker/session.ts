@@ -176,6 +176,9 @@ export class Session implements Subscriber {
     }
     this.stream = stream;
     this.#streamStarted = false;
+    // Audio still queued is in the old format: drop it and continue from what was sent.
+    this.#queue.clear();
+    this.#lastSentEndUs = this.#queue.lastSentEndUs;
     stream.subscribers.add(this);
     const nowUs = this.group.clock.nowUs();
     for (const chunk of stream.future(nowUs)) {
@@ -222,7 +225,7 @@ export class Session implements Subscriber {
     this.#closed = true;
     clearTimeout(this.#helloTimer);
     try {
-      this.connection.close(code, reason.slice(0, 120));
+      this.connection.close(code, truncateUtf8(reason, 120));
     } finally {
       this.onClosed();
     }
@@ -239,6 +242,13 @@ export class Session implements Subscriber {
     }
     if (this.hello) this.group.leave(this);
   }
+}
+
+/** WebSocket close reasons are limited to 123 bytes of UTF-8, not characters. */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  let out = text;
+  while (new TextEncoder().encode(out).byteLength > maxBytes) out = out.slice(0, -1);
+  return out;
 }
 
 export function activeRoles(supported: readonly string[]): string[] {

@@ -24,7 +24,10 @@ export async function serveAsset(dir: URL, request: Request): Promise<Response> 
   try {
     body = await Deno.readFile(new URL(name, dir));
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.IsADirectory) {
+    if (
+      error instanceof Deno.errors.NotFound || error instanceof Deno.errors.IsADirectory ||
+      error instanceof Deno.errors.NotADirectory
+    ) {
       return notFound();
     }
     throw error;
