@@ -20,6 +20,16 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
 
 const serverId = (c: RawClient) => c.messagesOf("server/hello")[0]?.payload.server_id as string;
 
+/** `count` PCM listeners, each past its server/hello. */
+async function connectListeners(url: string, count: number): Promise<RawClient[]> {
+  const clients: RawClient[] = [];
+  for (let i = 0; i < count; i++) {
+    clients.push(await RawClient.connect(url, { formats: [format("pcm")] }));
+  }
+  await until("hello on all", () => clients.every((c) => serverId(c)));
+  return clients;
+}
+
 Deno.test(
   "2 workers on one port: 20 listeners on both get the same bytes for every timestamp",
   opts,
@@ -27,10 +37,7 @@ Deno.test(
     const server = await startServer({ workers: 2 });
     const clients: RawClient[] = [];
     try {
-      for (let i = 0; i < 20; i++) {
-        clients.push(await RawClient.connect(server.url, { formats: [format("pcm")] }));
-      }
-      await until("hello on all", () => clients.every((c) => serverId(c)));
+      clients.push(...await connectListeners(server.url, 20));
       const ids = new Set(clients.map(serverId));
       assert.equal(ids.size, 2, `listeners on both workers (${[...ids]})`);
       await until("40 chunks each", () => clients.every((c) => c.chunks.length >= 40));
@@ -116,10 +123,7 @@ Deno.test(
     const server = await startServer({ workers: 2 });
     const clients: RawClient[] = [];
     try {
-      for (let i = 0; i < 12; i++) {
-        clients.push(await RawClient.connect(server.url, { formats: [format("pcm")] }));
-      }
-      await until("hello on all", () => clients.every((c) => serverId(c)));
+      clients.push(...await connectListeners(server.url, 12));
       const victimLink = server.pool.slots[1].link as unknown as { pid: number };
       const victimId = clients.find((c) => serverId(c).endsWith("-w1"));
       assert.ok(victimId, "someone listens on worker 1");
