@@ -6,6 +6,7 @@
 import type { Clock } from "../protocol/clock.ts";
 import type { Logger } from "../protocol/log.ts";
 import type { AudioFormat } from "../protocol/messages.ts";
+import { CHUNK_FRAMES, SAMPLE_RATE } from "../protocol/pcm.ts";
 import type { TrackTags } from "../protocol/tags.ts";
 import { canProduce, createEncoder, type EncoderOptions, formatKey } from "./encoders/negotiate.ts";
 import { averageVolume, redistributeVolume } from "./group_volume.ts";
@@ -25,6 +26,9 @@ export interface GroupOptions {
 }
 
 const GROUP_ID = "party";
+/** How often `flush` runs; PACE_SLOTS ticks make one 60 ms chunk. */
+export const PACE_INTERVAL_MS = 5;
+export const PACE_SLOTS = (CHUNK_FRAMES / SAMPLE_RATE) * 1000 / PACE_INTERVAL_MS;
 
 export class Group implements GroupPort {
   readonly serverId: string;
@@ -39,6 +43,8 @@ export class Group implements GroupPort {
   #onMembership;
   #encoderOptions: EncoderOptions;
   #lastControllerState = "";
+  #paceTick = 0;
+  #joined = 0;
 
   constructor(options: GroupOptions) {
     this.serverId = options.serverId;
@@ -81,15 +87,23 @@ export class Group implements GroupPort {
     for (const session of this.sessions) this.#sendMetadata(session);
   }
 
-  /** Sends held audio and closes stalled listeners; called on a short timer. */
+  /**
+   * Called every PACE_INTERVAL_MS: sends queued audio to one slot of listeners, so each is
+   * flushed once per chunk but never all in the same tick. Sending to a thousand listeners
+   * at once would hold the event loop for milliseconds, and every time answer behind it.
+   */
   flush(): void {
-    for (const session of this.sessions) session.flush();
+    const slot = this.#paceTick++ % PACE_SLOTS;
+    for (const session of this.sessions) {
+      if (session.paceSlot === slot) session.flush();
+    }
   }
 
   // --- from sessions ---
 
   join(session: Session): void {
     this.sessions.add(session);
+    session.paceSlot = this.#joined++ % PACE_SLOTS;
     session.send("group/update", {
       playback_state: this.playing ? "playing" : "stopped",
       group_id: GROUP_ID,

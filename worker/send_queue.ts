@@ -1,7 +1,7 @@
 /**
  * One listener's outgoing audio. The shared path only appends here and never waits for a
- * socket: chunks go to the socket while its buffer is small and the chunk lies within the
- * lead the client can hold; chunks that would arrive late are dropped for this listener
+ * socket; `flush` (paced by the group) sends chunks while the socket's buffer is small and
+ * the chunk lies within the lead the client can hold; chunks that would arrive late are dropped for this listener
  * only; a socket that stays stuck is reported so the session can close it.
  */
 import type { Clock } from "../protocol/clock.ts";
@@ -41,9 +41,9 @@ export class SendQueue {
     return this.#queue.length;
   }
 
+  /** Queues a chunk; it goes out on the next `flush`. */
   push(chunk: FramedChunk): void {
     this.#queue.push(chunk);
-    this.flush();
   }
 
   clear(): void {

@@ -53,6 +53,8 @@ export class Session implements Subscriber {
   muted = false;
   state = "synchronized";
   rejectedMessages = 0;
+  /** Which of the group's pace ticks flushes this listener. */
+  paceSlot = 0;
   stream?: OutputStream;
   #streamStarted = false;
   #lastSentEndUs = 0;
@@ -117,9 +119,13 @@ export class Session implements Subscriber {
           server_received: receivedUs,
           server_transmitted: this.group.clock.nowUs(),
         }));
-      case "client/state":
+      case "client/state": {
+        const { volume, muted } = this;
         Object.assign(this, message.player);
-        return this.group.playerChanged(this);
+        // Clients report every 5 s; only a change concerns the controllers.
+        if (this.volume !== volume || this.muted !== muted) this.group.playerChanged(this);
+        return;
+      }
       case "client/command": {
         const value = message.command === "mute" ? message.mute : message.volume;
         return this.group.controllerCommand(this, message.command, value);
@@ -184,21 +190,23 @@ export class Session implements Subscriber {
     for (const chunk of stream.future(nowUs)) {
       if (chunk.playAtUs >= nowUs + MIN_USEFUL_LEAD_US) this.deliver(chunk);
     }
+    this.#queue.flush(); // a joining listener hears audio at once, not at its pace slot
   }
 
   /** Called by the stream for every new framed chunk of this listener's format. */
   deliver(chunk: FramedChunk): void {
     // After a format switch, continue where the previous format stopped: no overlap.
     if (chunk.playAtUs < this.#lastSentEndUs) return;
+    this.#lastSentEndUs = chunk.endUs;
+    this.#queue.push(chunk);
     if (!this.#streamStarted) {
       this.#streamStarted = true;
       const stream = this.stream!;
       this.connection.send(serverMessage("stream/start", {
         player: { ...stream.format, codec_header: stream.codecHeader },
       }));
+      this.#queue.flush(); // the first chunk at once; later ones go at this listener's pace slot
     }
-    this.#lastSentEndUs = chunk.endUs;
-    this.#queue.push(chunk);
   }
 
   /** The timeline stopped: tell the client, drop what it has not been sent. */
@@ -211,7 +219,7 @@ export class Session implements Subscriber {
     this.#lastSentEndUs = 0;
   }
 
-  /** Periodic: sends held chunks; closes a listener whose socket stopped draining. */
+  /** Paced by the group: sends queued chunks; closes a listener whose socket stopped draining. */
   flush(): void {
     if (!this.#queue.flush()) this.close(CLOSE_POLICY, "not reading: socket stalled for 5 s");
   }

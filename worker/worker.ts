@@ -7,7 +7,7 @@ import type { Clock } from "../protocol/clock.ts";
 import { type DownMessage, encodeUp, readDown, type UpMessage } from "../protocol/ipc.ts";
 import type { Logger } from "../protocol/log.ts";
 import { CoordinatorClock } from "./coordinator_clock.ts";
-import { Group } from "./group.ts";
+import { Group, PACE_INTERVAL_MS } from "./group.ts";
 import { createRoutes } from "./http.ts";
 
 /** What a worker's server is, wherever the worker runs. */
@@ -31,9 +31,6 @@ export interface WorkerOptions extends WorkerServerOptions {
   clock?: Clock;
   log: Logger;
 }
-
-/** Sends held audio this often; also how quickly a stalled listener is noticed. */
-const FLUSH_INTERVAL_MS = 20;
 
 export async function runWorker(options: WorkerOptions): Promise<void> {
   const { index, log } = options;
@@ -126,7 +123,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     return;
   }
   report({ type: "listening", worker: index, port: server.addr.port });
-  const flusher = setInterval(() => group.flush(), FLUSH_INTERVAL_MS);
+  const flusher = setInterval(() => group.flush(), PACE_INTERVAL_MS);
 
   await commands;
   clearInterval(flusher);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Group } from "../../worker/group.ts";
+import { Group, PACE_SLOTS } from "../../worker/group.ts";
 import { Session } from "../../worker/session.ts";
 import { Logger } from "../../protocol/log.ts";
 import { CHUNK_BYTES } from "../../protocol/pcm.ts";
@@ -37,6 +37,7 @@ function party() {
     const pcm = new Uint8Array(CHUNK_BYTES).map((_, i) => (i * 7) & 0xff);
     group.onChunk({ segment: 1, playAtUs, pcm });
     playAtUs += 60_000;
+    for (let i = 0; i < PACE_SLOTS; i++) group.flush(); // one pace cycle: every listener sent
   };
   return { group, join, chunk };
 }
@@ -90,4 +91,20 @@ Deno.test("an encoder that fails closes its own listeners only; the others play 
   assert.equal(group.streams.size, 1, "the failed encoder is gone");
   assert.ok(!group.sessions.has(doomed.session), "its listener was closed");
   assert.ok(group.sessions.has(healthy.session));
+});
+
+Deno.test("sending is paced: each tick flushes one slot of listeners, a cycle flushes all", () => {
+  const { group, join, chunk } = party();
+  const format: AudioFormat = { codec: "pcm", sample_rate: 48_000, channels: 2, bit_depth: 16 };
+  const listeners = Array.from({ length: 120 }, () => join(format));
+  chunk(); // the first chunk of a stream goes to everyone at once
+  assert.ok(listeners.every((l) => l.received.length === 1));
+  group.onChunk({ segment: 1, playAtUs: 1_310_000, pcm: new Uint8Array(CHUNK_BYTES) });
+  const perTick: number[] = [];
+  for (let tick = 0; tick < PACE_SLOTS; tick++) {
+    const before = listeners.filter((l) => l.received.length === 2).length;
+    group.flush();
+    perTick.push(listeners.filter((l) => l.received.length === 2).length - before);
+  }
+  assert.deepEqual(perTick, Array(PACE_SLOTS).fill(120 / PACE_SLOTS), "an even share per tick");
 });

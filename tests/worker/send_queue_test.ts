@@ -36,6 +36,8 @@ Deno.test("chunks beyond the client's lead wait until they fit", () => {
   const { clock, socket, queue, chunk } = setup(1_000_000);
   queue.push(chunk(1, 500_000));
   queue.push(chunk(2, 1_500_000));
+  assert.deepEqual(socket.sent, [], "nothing goes before a flush");
+  queue.flush();
   assert.deepEqual(socket.sent, [1]);
   clock.us = 600_000;
   queue.flush();

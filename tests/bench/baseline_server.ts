@@ -1,0 +1,121 @@
+/**
+ * The floor for the listener benchmark: the least a Deno WebSocket server can do to give
+ * listeners the same bytes at the same cadence as ours. It pre-encodes the demo loop with
+ * our encoders (so no encoding at run time), answers the handshake and time probes, and every
+ * 60 ms sends the next chunk to everyone, keeping each listener up to 5 s ahead as ours does.
+ * No send queues, no limits, no group, no workers: only the work every server must do.
+ *
+ * Run: deno run --unstable-net --allow-net --allow-read --allow-env baseline_server.ts
+ *        --port 8928 --codec opus [--reuse-port]      (prints "listening <port>" when ready)
+ */
+import { parseArgs } from "node:util";
+import { renderDemo } from "../../coordinator/sources/demo.ts";
+import { frameAudioChunk } from "../../protocol/audio_chunk.ts";
+import type { AudioFormat, Codec } from "../../protocol/messages.ts";
+import { CHUNK_FRAMES } from "../../protocol/pcm.ts";
+import { createEncoder } from "../../worker/encoders/negotiate.ts";
+import type { Encoder } from "../../worker/encoders/encoder.ts";
+import { OpusEncoder } from "../../worker/encoders/opus_encoder.ts";
+
+const CHUNK_US = 60_000;
+const LEAD_US = 5_000_000;
+const FIRST_LEAD_US = 250_000;
+const MIN_USEFUL_LEAD_US = 50_000;
+const LOOP_CHUNKS = 256; // 15.36 s, the demo loop
+
+const nowUs = () => Math.round(performance.now() * 1000);
+
+async function encodeLoop(codec: Codec) {
+  const format: AudioFormat = { codec, sample_rate: 48_000, channels: 2, bit_depth: 16 };
+  const encoder: Encoder = createEncoder(format);
+  const codecHeader = encoder.codecHeader;
+  if (encoder instanceof OpusEncoder) await encoder.ready();
+  const pcm = renderDemo(0, LOOP_CHUNKS * CHUNK_FRAMES);
+  const payloads: Uint8Array[] = [];
+  for (let i = 0; i < LOOP_CHUNKS + 1; i++) {
+    const chunk = new Uint8Array(
+      pcm.buffer,
+      (i % LOOP_CHUNKS) * CHUNK_FRAMES * 4,
+      CHUNK_FRAMES * 4,
+    );
+    for (const unit of encoder.encode(chunk)) payloads.push(unit.payload);
+  }
+  return { format, codecHeader, payloads: payloads.slice(0, LOOP_CHUNKS) };
+}
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    port: { type: "string", default: "0" },
+    codec: { type: "string", default: "opus" },
+    "reuse-port": { type: "boolean", default: false },
+  },
+});
+const { format, codecHeader, payloads } = await encodeLoop(values.codec as Codec);
+
+interface Chunk {
+  bytes: Uint8Array;
+  playAtUs: number;
+}
+const listeners = new Set<WebSocket>();
+let future: Chunk[] = [];
+let next = 0;
+const startUs = nowUs() + FIRST_LEAD_US;
+
+/** Produces chunks up to 5 s ahead and sends each new one to every listener. */
+function tick() {
+  const now = nowUs();
+  while (startUs + next * CHUNK_US <= now + LEAD_US) {
+    const playAtUs = startUs + next * CHUNK_US;
+    const chunk = { bytes: frameAudioChunk(playAtUs, payloads[next % LOOP_CHUNKS]), playAtUs };
+    next++;
+    future.push(chunk);
+    for (const socket of listeners) socket.send(chunk.bytes);
+  }
+  future = future.filter((c) => c.playAtUs + CHUNK_US > now);
+}
+setInterval(tick, CHUNK_US / 1000);
+
+const json = (type: string, payload: unknown) => JSON.stringify({ type, payload });
+
+function accept(request: Request): Response {
+  if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+    return new Response("baseline", { status: 426 });
+  }
+  const { socket, response } = Deno.upgradeWebSocket(request);
+  socket.onmessage = (event) => {
+    const receivedUs = nowUs();
+    const message = JSON.parse(event.data);
+    if (message.type === "client/time") {
+      socket.send(json("server/time", {
+        client_transmitted: message.payload.client_transmitted,
+        server_received: receivedUs,
+        server_transmitted: nowUs(),
+      }));
+    } else if (message.type === "client/hello") {
+      socket.send(json("server/hello", {
+        server_id: "baseline",
+        name: "Baseline",
+        version: 1,
+        active_roles: ["player@v1"],
+        connection_reason: "playback",
+      }));
+      socket.send(json("stream/start", { player: { ...format, codec_header: codecHeader } }));
+      const now = nowUs();
+      for (const chunk of future) {
+        if (chunk.playAtUs >= now + MIN_USEFUL_LEAD_US) socket.send(chunk.bytes);
+      }
+      listeners.add(socket);
+    }
+  };
+  socket.onclose = () => listeners.delete(socket);
+  return response;
+}
+
+const server = Deno.serve({
+  hostname: "127.0.0.1",
+  port: Number(values.port),
+  reusePort: values["reuse-port"],
+  onListen: () => {},
+}, accept);
+console.log(`listening ${server.addr.port}`);

@@ -1,0 +1,283 @@
+/**
+ * Load generator: many listeners that behave like sendspin-js 3.2.1 players. Each one does
+ * the real handshake (its hello, 5 MB buffer), time bursts of 8 sequential probes every 10 s,
+ * a `client/state` every 5 s, and reads every audio chunk. It records, per listener, the time
+ * from hello to first chunk, every chunk's lead (timestamp minus arrival, in server time),
+ * gaps in the timestamps, and every time-answer round trip.
+ *
+ * Listeners join at `--join-rate` per second, then after `--settle` seconds a window of
+ * `--seconds` is measured. Progress and the result are JSON lines on stdout:
+ *   {"event":"measuring"}  {"event":"measured"}  {"event":"result", ...}
+ * Run by the benchmark (tests/bench/listeners.ts); needs only --allow-net.
+ * Its WebSocket client has Nagle's algorithm off, as browsers do (see ws_client.ts).
+ */
+import { parseArgs } from "node:util";
+import { AUDIO_HEADER_BYTES } from "../../protocol/audio_chunk.ts";
+import { median, percentile } from "./stats.ts";
+import { WsClient } from "./ws_client.ts";
+
+const BURST_PROBES = 8;
+const BURST_INTERVAL_MS = 10_000;
+const PROBE_TIMEOUT_MS = 2_000;
+const STATE_INTERVAL_MS = 5_000;
+const BUFFER_CAPACITY = 5 * 1024 * 1024;
+/** Every codec's unit is 2,880 frames at 48 kHz: consecutive timestamps step by 60 ms. */
+const CHUNK_US = 60_000;
+
+const nowUs = () => performance.now() * 1000;
+
+interface Probe {
+  rttUs: number;
+  offsetUs: number;
+}
+
+class Listener {
+  serverId = "";
+  helloUs = 0;
+  firstChunkMs = NaN;
+  closedEarly = "";
+  /** Arrival (local µs) and timestamp (server µs) of chunks inside the window. */
+  arrivals: number[] = [];
+  timestamps: number[] = [];
+  lost = 0;
+  probes: Probe[] = [];
+  windowRtts: number[] = [];
+  #lastTs = NaN;
+  #inFlight = NaN;
+  #probesLeft = 0;
+  #probeTimer?: ReturnType<typeof setTimeout>;
+  #timers: ReturnType<typeof setInterval>[] = [];
+  #socket?: WsClient;
+
+  constructor(readonly index: number, readonly codec: string, readonly run: Run) {}
+
+  async connect(url: string) {
+    try {
+      this.#socket = await WsClient.connect(url, {
+        onText: (text, arrivedUs) => this.#text(text, arrivedUs),
+        onBinary: (bytes, arrivedUs) => this.#chunk(bytes, arrivedUs),
+        onClose: (reason) => {
+          if (!this.run.stopping) this.closedEarly ||= reason;
+          this.#stopTimers();
+        },
+      });
+      this.#hello();
+    } catch (error) {
+      this.closedEarly = `cannot connect: ${error instanceof Error ? error.message : error}`;
+    }
+  }
+
+  #send(type: string, payload: unknown) {
+    this.#socket?.sendText(JSON.stringify({ type, payload }));
+  }
+
+  #hello() {
+    this.helloUs = nowUs();
+    this.#send("client/hello", {
+      client_id: `load-${this.index}`,
+      name: `Load ${this.index}`,
+      version: 1,
+      supported_roles: ["player@v1", "controller@v1", "metadata@v1"],
+      device_info: { product_name: "Load generator", manufacturer: "sendspin-party" },
+      "player@v1_support": {
+        supported_formats: [{ codec: this.codec, sample_rate: 48_000, channels: 2, bit_depth: 16 }],
+        buffer_capacity: BUFFER_CAPACITY,
+        supported_commands: ["volume", "mute"],
+      },
+    });
+  }
+
+  #text(data: string, arrivedUs: number) {
+    const message = JSON.parse(data);
+    if (message.type === "server/time") return this.#timeAnswer(message.payload, arrivedUs);
+    if (message.type === "server/hello") {
+      this.serverId = message.payload.server_id;
+      this.#sendState();
+      this.#startBurst();
+      this.#timers.push(
+        setInterval(() => this.#startBurst(), BURST_INTERVAL_MS),
+        setInterval(() => this.#sendState(), STATE_INTERVAL_MS),
+      );
+    }
+  }
+
+  #chunk(bytes: Uint8Array, arrivedUs: number) {
+    if (bytes.byteLength < AUDIO_HEADER_BYTES) return;
+    const ts = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigInt64(1, false));
+    if (Number.isNaN(this.firstChunkMs)) this.firstChunkMs = (arrivedUs - this.helloUs) / 1000;
+    if (this.run.measuring) {
+      this.arrivals.push(arrivedUs);
+      this.timestamps.push(ts);
+      if (ts - this.#lastTs > CHUNK_US + 1) {
+        this.lost += Math.round((ts - this.#lastTs) / CHUNK_US) - 1;
+      }
+    }
+    this.#lastTs = ts;
+  }
+
+  #sendState() {
+    this.#send("client/state", { player: { state: "synchronized", volume: 100, muted: false } });
+  }
+
+  #startBurst() {
+    if (this.#probesLeft > 0) return; // like sendspin-js: one burst at a time
+    this.#probesLeft = BURST_PROBES;
+    this.#probe();
+  }
+
+  #probe() {
+    if (this.#probesLeft-- <= 0) return;
+    this.#inFlight = Math.round(nowUs());
+    this.#send("client/time", { client_transmitted: this.#inFlight });
+    clearTimeout(this.#probeTimer);
+    this.#probeTimer = setTimeout(() => {
+      this.run.probeTimeouts++;
+      this.#probesLeft = 0; // abort the burst, as sendspin-js does
+    }, PROBE_TIMEOUT_MS);
+  }
+
+  #timeAnswer(
+    answer: { client_transmitted: number; server_received: number; server_transmitted: number },
+    t4: number,
+  ) {
+    if (answer.client_transmitted !== this.#inFlight) return;
+    clearTimeout(this.#probeTimer);
+    const t1 = answer.client_transmitted;
+    const { server_received: t2, server_transmitted: t3 } = answer;
+    const rttUs = t4 - t1;
+    this.probes.push({ rttUs: rttUs - (t3 - t2), offsetUs: (t2 - t1 + t3 - t4) / 2 });
+    if (this.run.measuring) this.windowRtts.push(rttUs);
+    this.#probe();
+  }
+
+  /** Server minus local clock: the median of the 3 fastest probes (sendspin-js's choice). */
+  offsetUs(): number {
+    const fastest = [...this.probes].sort((a, b) => a.rttUs - b.rttUs).slice(0, 3);
+    return median(fastest.map((p) => p.offsetUs));
+  }
+
+  #stopTimers() {
+    for (const timer of this.#timers) clearInterval(timer);
+    clearTimeout(this.#probeTimer);
+  }
+
+  close() {
+    this.#stopTimers();
+    this.#socket?.close();
+  }
+}
+
+interface Run {
+  measuring: boolean;
+  stopping: boolean;
+  probeTimeouts: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const emit = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
+const round = (value: number, digits = 3) => Number(value.toFixed(digits));
+
+async function main() {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      url: { type: "string" },
+      listeners: { type: "string", default: "100" },
+      codec: { type: "string", default: "opus" },
+      "join-rate": { type: "string", default: "500" },
+      settle: { type: "string", default: "3" },
+      seconds: { type: "string", default: "10" },
+    },
+  });
+  if (!values.url) throw new Error("--url ws://host:port/sendspin is required");
+  const count = Number(values.listeners);
+  const joinRate = Number(values["join-rate"]);
+  const run: Run = { measuring: false, stopping: false, probeTimeouts: 0 };
+
+  const listeners: Listener[] = [];
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    const due = started + (i / joinRate) * 1000;
+    if (due > performance.now() + 1) await sleep(due - performance.now());
+    const listener = new Listener(i, values.codec!, run);
+    listeners.push(listener);
+    listener.connect(values.url);
+  }
+  await sleep(Number(values.settle) * 1000);
+
+  emit({ event: "measuring" });
+  run.measuring = true;
+  const windowStart = nowUs();
+  await sleep(Number(values.seconds) * 1000);
+  run.measuring = false;
+  const windowUs = nowUs() - windowStart;
+  emit({ event: "measured" });
+
+  run.stopping = true;
+  for (const listener of listeners) listener.close();
+
+  const leadsMs: number[] = [];
+  const firstChunkMs: number[] = [];
+  const rttsMs: number[] = [];
+  const offsetsByServer = new Map<string, number[]>();
+  let late = 0;
+  let lost = 0;
+  for (const l of listeners) {
+    if (!Number.isNaN(l.firstChunkMs)) firstChunkMs.push(l.firstChunkMs);
+    for (const rtt of l.windowRtts) rttsMs.push(rtt / 1000);
+    lost += l.lost;
+    const offset = l.offsetUs();
+    if (Number.isNaN(offset)) continue;
+    const offsets = offsetsByServer.get(l.serverId) ?? [];
+    offsets.push(offset);
+    offsetsByServer.set(l.serverId, offsets);
+    for (let i = 0; i < l.timestamps.length; i++) {
+      const leadUs = l.timestamps[i] - (l.arrivals[i] + offset);
+      if (leadUs < 0) late++;
+      leadsMs.push(leadUs / 1000);
+    }
+  }
+  // All workers stamp with one server clock: their listeners' offsets should agree.
+  const serverMedians = [...offsetsByServer.values()].map(median);
+  const errors = new Map<string, number>();
+  for (const l of listeners) {
+    if (l.closedEarly) errors.set(l.closedEarly, (errors.get(l.closedEarly) ?? 0) + 1);
+  }
+  emit({
+    event: "result",
+    listeners: count,
+    withAudio: firstChunkMs.length,
+    closedEarly: Object.fromEntries(errors),
+    windowSeconds: round(windowUs / 1e6),
+    chunks: leadsMs.length,
+    expectedChunks: Math.round(firstChunkMs.length * (windowUs / CHUNK_US)),
+    late,
+    lost,
+    leadMs: { p1: round(percentile(leadsMs, 1), 1), p50: round(percentile(leadsMs, 50), 1) },
+    timeAnswerMs: {
+      probes: rttsMs.length,
+      timeouts: run.probeTimeouts,
+      p50: round(percentile(rttsMs, 50)),
+      p99: round(percentile(rttsMs, 99)),
+      max: round(percentile(rttsMs, 100)),
+    },
+    firstChunkMs: {
+      p50: round(percentile(firstChunkMs, 50), 1),
+      p99: round(percentile(firstChunkMs, 99), 1),
+      max: round(percentile(firstChunkMs, 100), 1),
+    },
+    workersSeen: serverMedians.length,
+    clockSkewUs: serverMedians.length > 1
+      ? round(Math.max(...serverMedians) - Math.min(...serverMedians), 1)
+      : null,
+  });
+  await sleep(200); // let close frames go out
+  Deno.exit(0);
+}
+
+if (import.meta.main) {
+  main().catch((error) => {
+    console.error(`load generator: ${error instanceof Error ? error.message : error}`);
+    Deno.exit(1);
+  });
+}

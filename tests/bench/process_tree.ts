@@ -1,0 +1,71 @@
+/**
+ * CPU time and resident memory of a process and all its descendants, read from /proc
+ * (Linux). The server under test is a coordinator plus worker subprocesses, and every one of
+ * them counts.
+ */
+
+/** Kernel clock ticks per second for utime/stime (USER_HZ, 100 on every Linux we target). */
+const TICKS_PER_SECOND = 100;
+
+export interface TreeSample {
+  /** User plus system CPU seconds used so far by every live process of the tree. */
+  cpuSeconds: number;
+  rssBytes: number;
+  pids: number[];
+}
+
+function cpuTicks(pid: number): number {
+  try {
+    const text = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    // The command name may hold spaces and parentheses: fields start after the last ')'.
+    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0; // exited while we looked
+  }
+}
+
+function rssBytes(pid: number): number {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const kib = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
+    return kib ? Number(kib) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Direct children of `pid`, over all its threads (each thread lists the ones it forked). */
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  try {
+    for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+      const text = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/children`);
+      for (const word of text.split(" ")) if (word) children.push(Number(word));
+    }
+  } catch { /* exited while we looked */ }
+  return children;
+}
+
+/** Every pid in the tree rooted at `rootPid` (the root included). */
+export function treePids(rootPid: number): number[] {
+  const pids: number[] = [];
+  const todo = [rootPid];
+  while (todo.length) {
+    const pid = todo.pop()!;
+    pids.push(pid);
+    todo.push(...childrenOf(pid));
+  }
+  return pids;
+}
+
+export function sampleTree(rootPids: number[]): TreeSample {
+  const pids = rootPids.flatMap(treePids);
+  let ticks = 0;
+  let rss = 0;
+  for (const pid of pids) {
+    ticks += cpuTicks(pid);
+    rss += rssBytes(pid);
+  }
+  return { cpuSeconds: ticks / TICKS_PER_SECOND, rssBytes: rss, pids };
+}
