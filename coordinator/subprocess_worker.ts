@@ -20,6 +20,12 @@ const MAIN = new URL("../main.ts", import.meta.url);
 /** About 15 s of chunks that a worker has not read: it is hung. */
 const MAX_QUEUED_FRAMES = 256;
 const ROOT = new URL("../", import.meta.url);
+/**
+ * A young generation of at most 2 MB per half: V8 would otherwise grow it to 16 MB under a
+ * thousand listeners' garbage, some 30 MB of RSS per worker, for no measurable CPU gain
+ * (BENCHMARKS.md). The `sendspin` and `compile` tasks pass the same flag.
+ */
+const V8_FLAGS = "--v8-flags=--max-semi-space-size=2";
 
 export function workerCommandLine(index: number, options: SubprocessWorkerOptions): string[] {
   const mode = [
@@ -40,6 +46,7 @@ export function workerCommandLine(index: number, options: SubprocessWorkerOption
     "--quiet",
     "--no-prompt",
     "--unstable-net",
+    V8_FLAGS,
     "--allow-net",
     `--allow-read=${fileURLToPath(options.assetsDir)}`,
     fileURLToPath(MAIN),

@@ -131,6 +131,7 @@ export class Group implements GroupPort {
         this.clock,
       );
       this.streams.set(key, stream);
+      stream.onError = (error) => this.#dropStream(stream!, error);
       // Started from the PCM already held, so its first listener hears audio at once.
       try {
         for (const chunk of this.ring.future(this.clock.nowUs())) stream.feed(chunk);

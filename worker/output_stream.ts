@@ -7,7 +7,7 @@ import { frameAudioChunk } from "../protocol/audio_chunk.ts";
 import type { Clock } from "../protocol/clock.ts";
 import type { AudioFormat } from "../protocol/messages.ts";
 import { durationUs, playAtUs } from "../protocol/timestamps.ts";
-import type { Encoder } from "./encoders/encoder.ts";
+import type { EncodedUnit, Encoder } from "./encoders/encoder.ts";
 import type { PcmChunk } from "./pcm_ring.ts";
 import type { FramedChunk } from "./send_queue.ts";
 
@@ -23,19 +23,21 @@ export class OutputStream {
   readonly subscribers = new Set<Subscriber>();
   /** How many timeline chunks went through the encoder (the encode-once tests count it). */
   encodedChunks = 0;
+  /** An encoder failed outside `feed` (while publishing what it held during its start). */
+  onError?: (error: unknown) => void;
   #held: FramedChunk[] = [];
   #segment = -1;
   #anchorUs = 0;
   #framesOut = 0;
 
-  #encoder: Encoder;
+  #encoder!: Encoder;
 
   constructor(
     readonly format: AudioFormat,
     readonly makeEncoder: (f: AudioFormat) => Encoder,
     readonly clock: Clock,
   ) {
-    this.#encoder = makeEncoder(format);
+    this.#startEncoder();
   }
 
   get codecHeader(): string | undefined {
@@ -46,8 +48,11 @@ export class OutputStream {
   feed(chunk: PcmChunk): void {
     if (chunk.segment !== this.#segment) this.#restart(chunk);
     this.encodedChunks++;
+    this.#publish(this.#encoder.encode(chunk.pcm));
+  }
+
+  #publish(units: EncodedUnit[]) {
     const rate = this.format.sample_rate;
-    const units = this.#encoder.encode(chunk.pcm);
     const nowUs = this.clock.nowUs(); // after encoding: a burst of waiting chunks takes time
     for (const unit of units) {
       const startUs = playAtUs(this.#anchorUs, this.#framesOut, rate);
@@ -64,6 +69,20 @@ export class OutputStream {
       for (const subscriber of this.subscribers) subscriber.deliver(framed);
     }
     this.#prune(nowUs);
+  }
+
+  /** A new encoder; one that starts asynchronously publishes what it held once ready. */
+  #startEncoder() {
+    const encoder = this.makeEncoder(this.format);
+    this.#encoder = encoder;
+    encoder.ready?.then(() => {
+      if (this.#encoder !== encoder) return;
+      try {
+        this.#publish(encoder.takeHeld?.() ?? []);
+      } catch (error) {
+        this.onError?.(error);
+      }
+    });
   }
 
   /** Framed chunks that have not finished playing, oldest first. */
@@ -96,7 +115,7 @@ export class OutputStream {
 
   #replaceEncoder() {
     this.#encoder.close?.();
-    this.#encoder = this.makeEncoder(this.format);
+    this.#startEncoder();
   }
 
   #prune(nowUs: number) {

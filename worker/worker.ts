@@ -7,6 +7,7 @@ import type { Clock } from "../protocol/clock.ts";
 import { type DownMessage, encodeUp, readDown, type UpMessage } from "../protocol/ipc.ts";
 import type { Logger } from "../protocol/log.ts";
 import { CoordinatorClock } from "./coordinator_clock.ts";
+import { preloadOpus } from "./encoders/opus_encoder.ts";
 import { Group, PACE_INTERVAL_MS } from "./group.ts";
 import { createRoutes } from "./http.ts";
 
@@ -32,8 +33,13 @@ export interface WorkerOptions extends WorkerServerOptions {
   log: Logger;
 }
 
+/** The longest the command loop runs before it lets the event loop serve the sockets. */
+const BUSY_SLICE_MS = 4;
+
 export async function runWorker(options: WorkerOptions): Promise<void> {
   const { index, log } = options;
+  // Most browsers take Opus: have libopus ready before the first of them says hello.
+  preloadOpus().catch((error) => log.warn(`Opus unavailable: ${error?.message ?? error}`));
   const writer = options.output.getWriter();
   const report = (message: UpMessage) => {
     writer.write(encodeUp(message)).catch(() => {/* coordinator gone: stdin ends too */});
@@ -86,8 +92,15 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   };
   const commands = (async () => {
     try {
+      let busySince = performance.now();
       for await (const message of readDown(options.input)) {
         if (!handle(message)) break;
+        // A burst of chunks (playback starting, a new worker's backlog) is encoded in
+        // slices, so queued sends and time answers go out in between.
+        if (performance.now() - busySince > BUSY_SLICE_MS) {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          busySince = performance.now();
+        }
       }
     } catch (error) {
       log.error(`stopping: ${error instanceof Error ? error.message : error}`);

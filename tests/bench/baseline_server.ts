@@ -29,7 +29,7 @@ async function encodeLoop(codec: Codec) {
   const format: AudioFormat = { codec, sample_rate: 48_000, channels: 2, bit_depth: 16 };
   const encoder: Encoder = createEncoder(format);
   const codecHeader = encoder.codecHeader;
-  if (encoder instanceof OpusEncoder) await encoder.ready();
+  if (encoder instanceof OpusEncoder) await encoder.ready;
   const pcm = renderDemo(0, LOOP_CHUNKS * CHUNK_FRAMES);
   const payloads: Uint8Array[] = [];
   for (let i = 0; i < LOOP_CHUNKS + 1; i++) {

@@ -37,7 +37,7 @@ async function measure(
   make: () => Encoder | { encode: (c: Uint8Array) => { payload: Uint8Array }[] },
 ) {
   const encoder = make();
-  if (encoder instanceof OpusEncoder) await encoder.ready();
+  if (encoder instanceof OpusEncoder) await encoder.ready;
   for (const chunk of chunks.slice(0, 20)) encoder.encode(chunk); // warm up the JIT
   let bytes = 0;
   const start = performance.now();

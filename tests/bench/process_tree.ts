@@ -11,6 +11,8 @@ export interface TreeSample {
   /** User plus system CPU seconds used so far by every live process of the tree. */
   cpuSeconds: number;
   rssBytes: number;
+  /** RSS of each process, in the order of `pids`. */
+  rssByPid: number[];
   pids: number[];
 }
 
@@ -61,11 +63,8 @@ export function treePids(rootPid: number): number[] {
 
 export function sampleTree(rootPids: number[]): TreeSample {
   const pids = rootPids.flatMap(treePids);
-  let ticks = 0;
-  let rss = 0;
-  for (const pid of pids) {
-    ticks += cpuTicks(pid);
-    rss += rssBytes(pid);
-  }
-  return { cpuSeconds: ticks / TICKS_PER_SECOND, rssBytes: rss, pids };
+  const ticks = pids.reduce((sum, pid) => sum + cpuTicks(pid), 0);
+  const rssByPid = pids.map(rssBytes);
+  const rss = rssByPid.reduce((a, b) => a + b, 0);
+  return { cpuSeconds: ticks / TICKS_PER_SECOND, rssBytes: rss, rssByPid, pids };
 }

@@ -18,6 +18,12 @@ export interface Encoder {
   readonly leadFrames?: number;
   /** Consumes one timeline chunk (48k/16/2 bytes); returns zero or more whole units. */
   encode(pcm: Uint8Array): EncodedUnit[];
+  /**
+   * For an encoder that starts asynchronously (wasm): resolves when it can encode. Until
+   * then `encode` holds its input; `takeHeld` then returns the units for it.
+   */
+  readonly ready?: Promise<void>;
+  takeHeld?(): EncodedUnit[];
   /** Frees what the encoder holds outside the JS heap (wasm memory). */
   close?(): void;
 }

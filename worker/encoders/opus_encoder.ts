@@ -6,7 +6,7 @@
  * as PCM and FLAC listeners. No `codec_header`: it is optional for Opus, and an OpusHead's
  * pre-skip could make a client drop the look-ahead a second time.
  */
-import { createEncoder, type OpusEncoderHandle } from "libopus-wasm";
+import { createEncoder, loadLibopus, type OpusEncoderHandle } from "libopus-wasm";
 import type { AudioFormat } from "../../protocol/messages.ts";
 import { CHANNELS } from "../../protocol/pcm.ts";
 import type { EncodedUnit, Encoder } from "./encoder.ts";
@@ -22,8 +22,18 @@ export interface OpusEncoderOptions {
   bitrate?: number;
 }
 
+/**
+ * Compiles and instantiates libopus now, so the first Opus listener does not wait for it
+ * (about 150 ms). Workers call it at start; it is harmless to call again.
+ */
+export function preloadOpus(): Promise<void> {
+  return loadLibopus().then(() => {});
+}
+
 export class OpusEncoder implements Encoder {
   readonly leadFrames = OPUS_LOOKAHEAD_FRAMES;
+  /** Resolves once libopus is ready; input given before then is held (see `takeHeld`). */
+  readonly ready: Promise<void>;
   #opus?: OpusEncoderHandle;
   /** Chunks that arrived while libopus was still being instantiated (once per encoder). */
   #waiting: Uint8Array[] = [];
@@ -36,7 +46,7 @@ export class OpusEncoder implements Encoder {
         `Cannot encode Opus at ${format.sample_rate} Hz / ${format.channels} ch: 48000 Hz, 1-2 ch only`,
       );
     }
-    createEncoder({
+    this.ready = createEncoder({
       sampleRate: OPUS_SAMPLE_RATE,
       channels: format.channels as 1 | 2,
       application: 2049, // audio: music, not voice
@@ -49,24 +59,22 @@ export class OpusEncoder implements Encoder {
         throw new Error(`libopus look-ahead is ${opus.getLookahead()}, expected 312`);
       }
       this.#opus = opus;
-    }).catch((error) => this.#failure = error);
-  }
-
-  /** Resolves once libopus is ready (tests; the server just keeps feeding). */
-  async ready(): Promise<void> {
-    while (!this.#opus && !this.#failure) await new Promise((r) => setTimeout(r, 1));
+    }).catch((error) => {
+      this.#failure = error;
+    });
   }
 
   encode(pcm: Uint8Array): EncodedUnit[] {
-    if (this.#failure) throw new Error(`Cannot encode Opus: ${this.#failure.message}`);
-    if (!this.#opus) {
-      this.#waiting.push(pcm);
-      return [];
-    }
-    const chunks = this.#waiting.length ? [...this.#waiting.splice(0), pcm] : [pcm];
-    return chunks.map((chunk) => this.#encodeOne(this.#opus!, chunk));
+    this.#waiting.push(pcm);
+    return this.takeHeld();
   }
 
+  /** Encodes input held while libopus was starting; nothing before it is ready. */
+  takeHeld(): EncodedUnit[] {
+    if (this.#failure) throw new Error(`Cannot encode Opus: ${this.#failure.message}`);
+    if (!this.#opus) return [];
+    return this.#waiting.splice(0).map((chunk) => this.#encodeOne(this.#opus!, chunk));
+  }
   #encodeOne(opus: OpusEncoderHandle, pcm: Uint8Array): EncodedUnit {
     const frames = pcm.byteLength / (CHANNELS * 2);
     const stereo = new Int16Array(pcm.buffer, pcm.byteOffset, frames * CHANNELS);

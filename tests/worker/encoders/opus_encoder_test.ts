@@ -19,7 +19,7 @@ function tonal(frames: number): Int16Array {
 
 async function roundTrip(source: Int16Array, channels: number) {
   const encoder = new OpusEncoder({ codec: "opus", sample_rate: 48_000, channels, bit_depth: 16 });
-  await encoder.ready();
+  await encoder.ready;
   const decoder = new OpusDecoder({ channels, preSkip: 0 });
   await decoder.ready;
   const decoded: Float32Array[] = Array.from({ length: channels }, () => new Float32Array(0));
