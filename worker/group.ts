@@ -27,7 +27,7 @@ export interface GroupOptions {
 
 const GROUP_ID = "party";
 /** How often `flush` runs; PACE_SLOTS ticks make one 60 ms chunk. */
-export const PACE_INTERVAL_MS = 5;
+export const PACE_INTERVAL_MS = 10;
 export const PACE_SLOTS = (CHUNK_FRAMES / SAMPLE_RATE) * 1000 / PACE_INTERVAL_MS;
 
 export class Group implements GroupPort {

@@ -42,6 +42,8 @@ interface Measured extends Case {
   cpuUsPerListenerSecond: number;
   rssIdleMiB: number;
   rssKiBPerListener: number;
+  /** CPU % of each process of the server (coordinator first) in the window. */
+  cpuPercentByProcess: number[];
   /** Each process of the server (coordinator first), idle and at the end of the window. */
   rssMiBByProcess: { idle: number[]; loaded: number[] };
   generatorCpuPercent: number;
@@ -193,6 +195,9 @@ async function measure(c: Case, seconds: number): Promise<Measured> {
       cpuUsPerListenerSecond: round((cpu / c.listeners) * 1e6, 1),
       rssIdleMiB: round(idle.rssBytes / 2 ** 20, 1),
       rssKiBPerListener: round((s1.rssBytes - idle.rssBytes) / c.listeners / 1024, 1),
+      cpuPercentByProcess: s1.cpuByPid.map((cpu, i) =>
+        round(((cpu - (s0.cpuByPid[i] ?? 0)) / (t1 - t0)) * 100, 1)
+      ),
       rssMiBByProcess: {
         idle: idle.rssByPid.map((b) => round(b / 2 ** 20, 1)),
         loaded: s1.rssByPid.map((b) => round(b / 2 ** 20, 1)),

@@ -11,7 +11,8 @@ export interface TreeSample {
   /** User plus system CPU seconds used so far by every live process of the tree. */
   cpuSeconds: number;
   rssBytes: number;
-  /** RSS of each process, in the order of `pids`. */
+  /** CPU seconds and RSS of each process, in the order of `pids`. */
+  cpuByPid: number[];
   rssByPid: number[];
   pids: number[];
 }
@@ -63,8 +64,8 @@ export function treePids(rootPid: number): number[] {
 
 export function sampleTree(rootPids: number[]): TreeSample {
   const pids = rootPids.flatMap(treePids);
-  const ticks = pids.reduce((sum, pid) => sum + cpuTicks(pid), 0);
+  const cpuByPid = pids.map((pid) => cpuTicks(pid) / TICKS_PER_SECOND);
   const rssByPid = pids.map(rssBytes);
-  const rss = rssByPid.reduce((a, b) => a + b, 0);
-  return { cpuSeconds: ticks / TICKS_PER_SECOND, rssBytes: rss, rssByPid, pids };
+  const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+  return { cpuSeconds: sum(cpuByPid), rssBytes: sum(rssByPid), cpuByPid, rssByPid, pids };
 }
