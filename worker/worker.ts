@@ -50,6 +50,16 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     ? undefined
     : new CoordinatorClock((sentUs) => report({ type: "clock-probe", worker: index, sentUs }));
   const clock = options.clock ?? calibrated!;
+  // The pace timer runs only while someone listens: an idle worker does not wake up.
+  let paceTimer: ReturnType<typeof setInterval> | undefined;
+  const pace = (on: boolean) => {
+    if (on && !paceTimer) {
+      paceTimer = setInterval(() => group.flush(), PACE_INTERVAL_MS);
+    } else if (!on && paceTimer) {
+      clearInterval(paceTimer);
+      paceTimer = undefined;
+    }
+  };
   const group = new Group({
     serverId: options.serverId,
     name: options.name,
@@ -57,6 +67,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     log,
     encoderOptions: { opusBitrate: options.opusBitrate },
     onMembership: (session, joined, count) => {
+      pace(count > 0);
       const { clientId, displayName: name } = session;
       report({ type: joined ? "client-joined" : "client-left", worker: index, clientId, name });
       report({ type: "listeners", worker: index, count });
@@ -136,10 +147,9 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     return;
   }
   report({ type: "listening", worker: index, port: server.addr.port });
-  const flusher = setInterval(() => group.flush(), PACE_INTERVAL_MS);
 
   await commands;
-  clearInterval(flusher);
+  pace(false);
   for (const session of [...group.sessions]) {
     session.endStream();
     session.close(1001, "server shutting down");
