@@ -45,6 +45,8 @@ export class Group implements GroupPort {
   #lastControllerState = "";
   #paceTick = 0;
   #joined = 0;
+  /** Listeners by pace slot; `flush` visits one slot per tick. */
+  #paceSlots = Array.from({ length: PACE_SLOTS }, () => new Set<Session>());
 
   constructor(options: GroupOptions) {
     this.serverId = options.serverId;
@@ -93,10 +95,9 @@ export class Group implements GroupPort {
    * at once would hold the event loop for milliseconds, and every time answer behind it.
    */
   flush(): void {
-    const slot = this.#paceTick++ % PACE_SLOTS;
-    for (const session of this.sessions) {
-      if (session.paceSlot === slot) session.flush();
-    }
+    const slot = this.#paceSlots[this.#paceTick++ % PACE_SLOTS];
+    const nowUs = this.clock.nowUs();
+    for (const session of slot) session.flush(nowUs);
   }
 
   // --- from sessions ---
@@ -104,6 +105,7 @@ export class Group implements GroupPort {
   join(session: Session): void {
     this.sessions.add(session);
     session.paceSlot = this.#joined++ % PACE_SLOTS;
+    this.#paceSlots[session.paceSlot].add(session);
     session.send("group/update", {
       playback_state: this.playing ? "playing" : "stopped",
       group_id: GROUP_ID,
@@ -116,6 +118,7 @@ export class Group implements GroupPort {
 
   leave(session: Session): void {
     if (!this.sessions.delete(session)) return;
+    this.#paceSlots[session.paceSlot].delete(session);
     this.#onMembership?.(session, false, this.sessions.size);
     this.#sendControllerState();
   }

@@ -50,9 +50,13 @@ export class SendQueue {
     this.#queue = [];
   }
 
-  /** Sends what may go now. Returns false if the socket is stuck past the stall timeout. */
-  flush(): boolean {
-    const nowUs = this.clock.nowUs();
+  /**
+   * Sends what may go now (`nowUs` lets a caller flushing many queues read the clock once).
+   * Returns false if the socket is stuck past the stall timeout.
+   */
+  flush(nowUs = this.clock.nowUs()): boolean {
+    let buffered = this.socket.bufferedAmount();
+    const draining = buffered < this.#lastBuffered || buffered <= SOCKET_HIGH_WATER_BYTES;
     while (this.#queue.length) {
       const next = this.#queue[0];
       if (next.endUs <= nowUs) {
@@ -61,17 +65,12 @@ export class SendQueue {
         continue;
       }
       if (next.playAtUs - nowUs > this.maxLeadUs) break;
-      if (this.socket.bufferedAmount() > SOCKET_HIGH_WATER_BYTES) break;
+      if (buffered > SOCKET_HIGH_WATER_BYTES) break;
       this.socket.send(next.bytes);
+      buffered += next.bytes.byteLength;
       this.lastSentEndUs = next.endUs;
       this.#queue.shift();
     }
-    return this.#checkStall(nowUs);
-  }
-
-  #checkStall(nowUs: number): boolean {
-    const buffered = this.socket.bufferedAmount();
-    const draining = buffered < this.#lastBuffered || buffered <= SOCKET_HIGH_WATER_BYTES;
     this.#lastBuffered = buffered;
     if (draining) {
       this.#stuckSinceUs = undefined;

@@ -220,8 +220,8 @@ export class Session implements Subscriber {
   }
 
   /** Paced by the group: sends queued chunks; closes a listener whose socket stopped draining. */
-  flush(): void {
-    if (!this.#queue.flush()) this.close(CLOSE_POLICY, "not reading: socket stalled for 5 s");
+  flush(nowUs?: number): void {
+    if (!this.#queue.flush(nowUs)) this.close(CLOSE_POLICY, "not reading: socket stalled for 5 s");
   }
 
   send(type: string, payload: Record<string, unknown>): void {

@@ -6,12 +6,15 @@
  * comes from the generator. Prints a table as it goes and writes all numbers as JSON.
  *
  *   deno task bench [--listeners 100,500,1000,2000] [--workers 1,2] [--codecs pcm,flac,opus]
- *                   [--seconds 10] [--json tests/artifacts/bench-listeners.json]
+ *                   [--seconds 10] [--repeat 1] [--json tests/artifacts/bench-listeners.json]
+ *
+ * With --repeat N every number reported is the median of N alternating runs.
  */
 import { cpus as osCpus } from "node:os";
 import { parseArgs } from "node:util";
 import { taskArgs } from "../support/program.ts";
 import { sampleTree, type TreeSample } from "./process_tree.ts";
+import { median } from "./stats.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const here = (file: string) => new URL(file, import.meta.url).pathname;
@@ -113,7 +116,8 @@ async function startBaseline(c: Case, port: number): Promise<Started> {
   for (let i = 0; i < c.workers; i++) {
     const child = new Deno.Command(Deno.execPath(), {
       args: [
-        ...["run", "--unstable-net", "--allow-net", "--allow-read", "--allow-env"],
+        ...["run", "--unstable-net", "--v8-flags=--expose-gc", "--allow-net", "--allow-read"],
+        "--allow-env",
         ...[here("baseline_server.ts"), "--port", String(port), "--codec", c.codec],
         ...(c.workers > 1 ? ["--reuse-port"] : []),
       ],
@@ -212,6 +216,18 @@ async function measure(c: Case, seconds: number): Promise<Measured> {
 
 const round = (value: number, digits: number) => Number(value.toFixed(digits));
 
+/** Every number is the median of the runs' (lists and text from the first run). */
+function medianRun<T>(runs: T[]): T {
+  const first = runs[0] as unknown;
+  if (typeof first === "number") return median(runs as number[]) as T;
+  if (typeof first !== "object" || first === null || Array.isArray(first)) return runs[0];
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(first)) {
+    out[key] = medianRun(runs.map((run) => (run as Record<string, unknown>)[key]));
+  }
+  return out as T;
+}
+
 const COLUMNS = [
   "codec",
   "workers",
@@ -268,6 +284,7 @@ async function main() {
       workers: { type: "string", default: "1,2" },
       codecs: { type: "string", default: "pcm,flac,opus" },
       seconds: { type: "string", default: "10" },
+      repeat: { type: "string", default: "1" },
       json: { type: "string", default: "tests/artifacts/bench-listeners.json" },
     },
   });
@@ -276,17 +293,25 @@ async function main() {
   const cpus = osCpus()[0]?.model ?? "unknown CPU";
   console.log(
     `Listener benchmark: ${navigator.hardwareConcurrency} cores (${cpus}), Deno ${Deno.version.deno}, ` +
-      `${seconds} s measured per run, load generator on the same machine.`,
+      `${seconds} s measured per run, median of ${values.repeat} run(s), load generator on the same machine.`,
   );
   console.log(`| ${COLUMNS.join(" | ")} |`);
   console.log(`|${COLUMNS.map(() => "---").join("|")}|`);
+  const repeat = Number(values.repeat);
   const results: Measured[] = [];
   for (const codec of list(values.codecs!)) {
     for (const workers of list(values.workers!).map(Number)) {
       for (const listeners of list(values.listeners!).map(Number)) {
-        const base = await measure({ server: "baseline", codec, workers, listeners }, seconds);
+        // Baseline and ours alternate, so a slow spell of the machine hits both.
+        const runs: { base: Measured; ours: Measured }[] = [];
+        for (let i = 0; i < repeat; i++) {
+          const base = await measure({ server: "baseline", codec, workers, listeners }, seconds);
+          const ours = await measure({ server: "sendspin", codec, workers, listeners }, seconds);
+          runs.push({ base, ours });
+        }
+        const base = medianRun(runs.map((r) => r.base));
+        const ours = medianRun(runs.map((r) => r.ours));
         console.log(row(base));
-        const ours = await measure({ server: "sendspin", codec, workers, listeners }, seconds);
         console.log(row(ours, base));
         results.push(base, ours);
       }
