@@ -3,7 +3,7 @@
  * is the internal mode in which the program re-executes itself.
  */
 import { ConfigError, parseServeArgs, SERVE_HELP } from "./coordinator/config.ts";
-import { serve, StartupError } from "./coordinator/serve.ts";
+import { serve, ServeError } from "./coordinator/serve.ts";
 import { readSettings } from "./coordinator/settings.ts";
 import { Logger } from "./protocol/log.ts";
 import { workerMain } from "./worker/worker_main.ts";
@@ -60,7 +60,7 @@ async function runServe(args: string[]): Promise<number> {
     await serve(config, { signal: shutdown.signal });
     return 0;
   } catch (error) {
-    if (error instanceof StartupError) {
+    if (error instanceof ServeError) {
       console.error(`error: ${error.message}`);
       return 1;
     }

@@ -37,12 +37,19 @@ export interface ServeConfig {
   logLevel: LogLevel;
   /** Opus bits per second, 6,000..510,000; default 128,000. */
   opusBitrate: number;
+  /** Listeners allowed at once across all workers; the next one is turned away. */
+  maxClients: number;
   /** Workers on consecutive ports from `port` instead of sharing it; default false. */
   portPerWorker: boolean;
 }
 
 export const DEFAULT_PORT = 8927;
 export const DEFAULT_OPUS_KBPS = 128;
+/**
+ * What 2 cores hold with room to spare (BENCHMARKS.md: 2,000 listeners on loopback with no
+ * late chunk); a script opening connections in a loop cannot take the machine down.
+ */
+export const DEFAULT_MAX_CLIENTS = 1_000;
 export const DEFAULT_HOST = "0.0.0.0";
 export const DEFAULT_NAME = "Sendspin Server";
 export const DEFAULT_LOG_LEVEL: LogLevel = "INFO";
@@ -75,6 +82,7 @@ const OPTIONS = {
   "source-format": { type: "string" },
   "log-level": { type: "string" },
   "opus-bitrate": { type: "string" },
+  "max-clients": { type: "string" },
   "port-per-worker": { type: "boolean" },
 } as const;
 
@@ -150,8 +158,22 @@ export function parseServeArgs(
   const opusBitrate = flags.values["opus-bitrate"] !== undefined
     ? checkOpusBitrate(flags.values["opus-bitrate"])
     : DEFAULT_OPUS_KBPS * 1000;
+  const maxClients = flags.values["max-clients"] !== undefined
+    ? checkMaxClients(flags.values["max-clients"])
+    : DEFAULT_MAX_CLIENTS;
   const portPerWorker = flags.switches.has("port-per-worker");
-  return { source, port, host, name, workers, clients, logLevel, opusBitrate, portPerWorker };
+  return {
+    source,
+    port,
+    host,
+    name,
+    workers,
+    clients,
+    logLevel,
+    opusBitrate,
+    maxClients,
+    portPerWorker,
+  };
 }
 
 function readFlags(args: string[]): Flags {
@@ -221,6 +243,16 @@ function checkOpusBitrate(value: string): number {
     );
   }
   return kbps * 1000;
+}
+
+function checkMaxClients(value: string): number {
+  const max = wholeNumber(value);
+  if (max === undefined || max < 1 || max > 100_000) {
+    throw new ConfigError(
+      `--max-clients must be a whole number from 1 to 100000 (got ${quote(value)})`,
+    );
+  }
+  return max;
 }
 
 function checkWorkers(value: string): number {

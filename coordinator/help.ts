@@ -25,6 +25,8 @@ Options:
                          (default: none)
   --log-level LEVEL      DEBUG, INFO, WARNING, ERROR or CRITICAL, any case (default: INFO)
   --opus-bitrate KBPS    Opus bitrate for listeners that ask for Opus, 6-510 (default: 128)
+  --max-clients N        listeners at once, all workers together; the next is told the
+                         party is full (default: 1000)
   -h, --help             show this help and exit
 
 Settings file: ~/.config/sendspin/settings-serve.json

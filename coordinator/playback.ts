@@ -2,7 +2,10 @@
  * Runs the source into the timeline while anyone listens: starts with the first listener,
  * stops (no decoding, no CPU) after the last leaves. Files loop without a gap because the
  * timeline's sample count runs on across the restart; live sources reconnect; errors are
- * retried after 2, 4, 8, 16, then every 30 s.
+ * retried after 2, 4, 8, 16, then every 30 s. A source that goes silent (a stream whose
+ * server stops sending but keeps the connection) is given up on after 15 s and retried; the
+ * delays only start over once a source has played for a while, so a stream that drops every
+ * few seconds is not hammered.
  */
 import type { Logger } from "../protocol/log.ts";
 import type { Source } from "./sources/source.ts";
@@ -10,6 +13,10 @@ import { sleepMs } from "../protocol/sleep.ts";
 import type { Timeline } from "./timeline.ts";
 
 export const RETRY_DELAYS_MS = [2_000, 4_000, 8_000, 16_000, 30_000];
+/** No audio from the source for this long: it is stuck; drop it and retry. */
+export const SOURCE_STALL_MS = 15_000;
+/** A source that played this long is healthy again: the next failure retries quickly. */
+export const HEALTHY_AFTER_MS = 10_000;
 
 export interface PlaybackOptions {
   source: Source;
@@ -19,6 +26,10 @@ export interface PlaybackOptions {
   onStopped: () => void;
   /** Default RETRY_DELAYS_MS; the last one repeats. */
   retryDelaysMs?: number[];
+  /** Default SOURCE_STALL_MS. */
+  stallMs?: number;
+  /** Default HEALTHY_AFTER_MS. */
+  healthyAfterMs?: number;
 }
 
 export class Playback {
@@ -67,30 +78,71 @@ export class Playback {
   }
 
   async #loop(signal: AbortSignal): Promise<void> {
-    const { source, timeline, log } = this.#options;
+    const { source, log } = this.#options;
     const delays = this.#options.retryDelaysMs ?? RETRY_DELAYS_MS;
+    const healthyAfterMs = this.#options.healthyAfterMs ?? HEALTHY_AFTER_MS;
     let failures = 0;
     while (!signal.aborted) {
+      const started = performance.now();
       let produced = false;
+      let problem: string | undefined;
       try {
-        for await (const block of source.decode(signal)) {
-          if (signal.aborted) break;
-          if (!produced && failures > 0) log.info(`${source.label} plays again`);
-          produced = true;
-          failures = 0;
-          await timeline.push(block, signal);
-        }
-        if (signal.aborted) break;
-        if (!produced) throw new Error("it ended without any audio");
-        if (source.live) log.warn(`${source.label} ended; reconnecting`);
+        produced = await this.#playOnce(signal, () => {
+          if (failures > 0) log.info(`${source.label} plays again`);
+        });
+        if (!produced) problem = "it ended without any audio";
+        else if (source.live) problem = "the stream ended";
       } catch (error) {
-        if (signal.aborted) break;
-        const delayMs = delays[Math.min(failures, delays.length - 1)];
-        failures++;
-        const reason = error instanceof Error ? error.message : String(error);
-        log.warn(`Cannot play ${source.label}: ${reason}; retrying in ${delayMs / 1000} s`);
-        await sleepMs(delayMs, signal);
+        problem = error instanceof Error ? error.message : String(error);
       }
+      if (signal.aborted) break;
+      if (problem === undefined) continue; // a file played to its end: it loops
+      if (produced && performance.now() - started >= healthyAfterMs) failures = 0;
+      const delayMs = delays[Math.min(failures, delays.length - 1)];
+      failures++;
+      log.warn(`Cannot play ${source.label}: ${problem}; retrying in ${delayMs / 1000} s`);
+      await sleepMs(delayMs, signal);
+    }
+  }
+
+  /**
+   * One pass of the source into the timeline; true if it produced audio. A source that
+   * gives nothing for `stallMs` is aborted with an error (pacing waits do not count).
+   */
+  async #playOnce(signal: AbortSignal, onFirstBlock: () => void): Promise<boolean> {
+    const { source, timeline } = this.#options;
+    const stallMs = this.#options.stallMs ?? SOURCE_STALL_MS;
+    const attempt = new AbortController();
+    const stop = () => attempt.abort();
+    signal.addEventListener("abort", stop, { once: true });
+    const blocks = source.decode(attempt.signal)[Symbol.asyncIterator]();
+    let produced = false;
+    try {
+      while (!signal.aborted) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const stalled = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            reject(new Error(`no audio for ${stallMs / 1000} s`));
+            attempt.abort();
+          }, stallMs);
+        });
+        let next: IteratorResult<Int16Array>;
+        try {
+          next = await Promise.race([blocks.next(), stalled]);
+        } finally {
+          clearTimeout(timer);
+        }
+        if (next.done || signal.aborted) break;
+        if (!produced) onFirstBlock();
+        produced = true;
+        await timeline.push(next.value, signal);
+      }
+      return produced;
+    } finally {
+      signal.removeEventListener("abort", stop);
+      attempt.abort();
+      // Not awaited: a decoder stuck in a read finishes its cleanup once the abort reaches it.
+      blocks.return?.(undefined).catch(() => {});
     }
   }
 }

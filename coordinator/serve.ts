@@ -22,8 +22,8 @@ import { startInProcessWorker } from "./worker_link.ts";
 export const ASSETS_DIR = new URL("../web/dist/", import.meta.url);
 const CHUNK_US = durationUs(CHUNK_FRAMES, SAMPLE_RATE);
 
-/** Thrown when the server cannot start; `message` is the one line to show. */
-export class StartupError extends Error {}
+/** Thrown when the server cannot start or go on; `message` is the one line to show. */
+export class ServeError extends Error {}
 
 export interface ServeOptions {
   signal: AbortSignal;
@@ -39,10 +39,11 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
   let tags: TrackTags = {};
   // Tags can arrive while the source is checked, before the workers exist.
   const started: { workers?: WorkerPool } = {};
-  const source = await openCheckedSource(config, log, (next) => {
+  const source = await openCheckedSource(config, log, options.signal, (next) => {
     tags = next;
     started.workers?.broadcastTags(tags);
   });
+  if (options.signal.aborted) return; // Ctrl+C while the source was being checked
 
   const serverId = `sendspin-party-${crypto.randomUUID().slice(0, 8)}`;
   // One worker runs in this process; several are processes of their own. Both get the same
@@ -56,14 +57,18 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
     reusePort: config.workers > 1 && !portPerWorker,
     assetsDir: ASSETS_DIR,
     opusBitrate: config.opusBitrate,
+    maxClients: config.maxClients,
   });
   let playback: Playback | undefined = undefined;
+  const noneLeft = Promise.withResolvers<void>();
   const workers: WorkerPool = new WorkerPool({
     count: config.workers,
     port: config.port,
     portPerWorker,
     log,
-    onTotal: (total) => playback?.setWanted(total > 0),
+    // A listener joining while we shut down must not start playback again.
+    onTotal: (total) => !options.signal.aborted && playback?.setWanted(total > 0),
+    onNoneLeft: () => noneLeft.resolve(),
     spawn: (index, port, onStatus) =>
       config.workers === 1
         ? startInProcessWorker(index, { ...workerOptions(index, port), log, onStatus })
@@ -90,7 +95,7 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
     result.failures.forEach((reason) => log.error(`a worker could not start: ${reason}`));
   } catch (error) {
     await workers.stop();
-    throw new StartupError(`Cannot start the server: ${(error as Error).message}`);
+    throw new ServeError(`Cannot start the server: ${(error as Error).message}`);
   }
 
   const host = config.host === "0.0.0.0" || config.host === "::" ? lanAddress() : config.host;
@@ -106,13 +111,17 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
   }
   options.onReady?.({ port, pool: workers });
 
-  await new Promise<void>((resolve) => {
-    if (options.signal.aborted) resolve();
-    options.signal.addEventListener("abort", () => resolve(), { once: true });
+  const stopped = new Promise<"stop">((resolve) => {
+    if (options.signal.aborted) resolve("stop");
+    options.signal.addEventListener("abort", () => resolve("stop"), { once: true });
   });
-  log.info("Shutting down...");
+  const why = await Promise.race([stopped, noneLeft.promise.then(() => "no workers" as const)]);
+  if (why === "stop") log.info("Shutting down...");
   await playback.setWanted(false);
   await workers.stop();
+  if (why === "no workers") {
+    throw new ServeError("every worker keeps crashing: nobody can listen, so the server stops");
+  }
 }
 
 /** SO_REUSEPORT spreads connections over processes on Linux; elsewhere ports are per worker. */
@@ -126,6 +135,7 @@ function canSharePort(log: Logger): boolean {
 async function openCheckedSource(
   config: ServeConfig,
   log: Logger,
+  signal: AbortSignal,
   onTags: (tags: TrackTags) => void,
 ): Promise<Source> {
   const useFfmpeg = config.source.kind !== "demo" && await hasFfmpeg();
@@ -136,16 +146,20 @@ async function openCheckedSource(
   try {
     source = createSource(config.source, { useFfmpeg, onTags });
   } catch (error) {
-    if (error instanceof SourceError) throw new StartupError(error.message);
+    if (error instanceof SourceError) throw new ServeError(error.message);
     throw error;
   }
   if (config.source.kind === "demo") return source;
   const probe = new AbortController();
+  const cancel = () => probe.abort();
+  signal.addEventListener("abort", cancel, { once: true });
   try {
     for await (const _block of source.decode(probe.signal)) break;
   } catch (error) {
-    throw new StartupError(`Cannot play ${source.label}: ${(error as Error).message}`);
+    if (signal.aborted) return source; // Ctrl+C during the check: no error to report
+    throw new ServeError(`Cannot play ${source.label}: ${(error as Error).message}`);
   } finally {
+    signal.removeEventListener("abort", cancel);
     probe.abort();
   }
   return source;

@@ -37,6 +37,7 @@ export function workerCommandLine(index: number, options: SubprocessWorkerOption
     `--server-id=${options.serverId}`,
     `--log-level=${options.logLevel}`,
     `--opus-bitrate=${options.opusBitrate}`,
+    `--max-clients=${options.maxClients}`,
     ...(options.reusePort ? ["--reuse-port"] : []),
   ];
   if (Deno.build.standalone) return mode;

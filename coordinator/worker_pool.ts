@@ -19,6 +19,10 @@ export interface WorkerPoolOptions {
   log: Logger;
   /** Called whenever the total number of listeners changes. */
   onTotal: (total: number) => void;
+  /** Called when the last worker was given up on: nobody can connect any more. */
+  onNoneLeft?: () => void;
+  /** Default RESTART_DELAYS_MS; the last one repeats. */
+  restartDelaysMs?: number[];
 }
 
 /** A worker that dies this many times within CRASH_WINDOW_MS is given up on. */
@@ -31,6 +35,9 @@ interface Slot {
   link?: WorkerLink;
   port: number;
   count: number;
+  /** Client messages the running process refused, and those of processes before it. */
+  rejected: number;
+  rejectedBefore: number;
   crashes: number[];
   /** It listened once: only such a worker is replaced when it dies. */
   listened: boolean;
@@ -113,7 +120,14 @@ export class WorkerPool {
   }
 
   #startSlot(index: number, port: number): Promise<UpMessage> {
-    const slot: Slot = this.slots[index] ?? { port, count: 0, crashes: [], listened: false };
+    const slot: Slot = this.slots[index] ?? {
+      port,
+      count: 0,
+      rejected: 0,
+      rejectedBefore: 0,
+      crashes: [],
+      listened: false,
+    };
     this.slots[index] = slot;
     const report = new Promise<UpMessage>((resolve) => slot.ready = resolve);
     const link = this.#options.spawn(index, port, (message) => this.#onStatus(message));
@@ -156,6 +170,7 @@ export class WorkerPool {
       }
       case "listeners":
         slot.count = message.count;
+        slot.rejected = message.rejected;
         return this.#countsChanged();
       case "error":
         return log.error(`worker ${message.worker}: ${message.message}`);
@@ -169,13 +184,16 @@ export class WorkerPool {
 
   #totalsFrame(): Uint8Array {
     const perWorker = this.slots.map((s) => s.count);
-    return encodeDown({ type: "totals", total: this.total, perWorker });
+    const rejected = this.slots.reduce((sum, s) => sum + s.rejected + s.rejectedBefore, 0);
+    return encodeDown({ type: "totals", total: this.total, perWorker, rejected });
   }
 
   async #onExit(index: number, link: WorkerLink): Promise<void> {
     const slot = this.slots[index];
     if (this.#stopping || slot.link !== link || !slot.listened) return;
     slot.link = undefined;
+    slot.rejectedBefore += slot.rejected;
+    slot.rejected = 0;
     if (slot.count) {
       slot.count = 0;
       this.#countsChanged();
@@ -185,12 +203,14 @@ export class WorkerPool {
     const { log } = this.#options;
     if (slot.crashes.length > MAX_CRASHES) {
       log.error(
-        `worker ${index} keeps crashing (${slot.crashes.length} times in a minute): giving up on it; the others play on`,
+        `worker ${index} keeps crashing (${slot.crashes.length} times in a minute): giving up on it`,
       );
+      if (this.slots.every((s) => !s.link)) this.#options.onNoneLeft?.();
+      else log.error("the other workers play on");
       return;
     }
-    const delayMs =
-      RESTART_DELAYS_MS[Math.min(slot.crashes.length - 1, RESTART_DELAYS_MS.length - 1)];
+    const delays = this.#options.restartDelaysMs ?? RESTART_DELAYS_MS;
+    const delayMs = delays[Math.min(slot.crashes.length - 1, delays.length - 1)];
     log.warn(`worker ${index} stopped unexpectedly; starting a new one in ${delayMs} ms`);
     await new Promise((r) => setTimeout(r, delayMs));
     if (this.#stopping) return;

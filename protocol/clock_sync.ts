@@ -28,3 +28,10 @@ export function bestSample(samples: readonly ClockSample[]): ClockSample | undef
 /** Probes per burst, and how often a burst re-checks the offset (clocks drift slowly). */
 export const CLOCK_BURST_PROBES = 16;
 export const CLOCK_RECHECK_MS = 10_000;
+/**
+ * A round trip over the pipes this short bounds the offset's error to a quarter of a
+ * millisecond. A burst with no probe this fast (a process busy starting up) is trusted only
+ * if it beats what we have, and the next burst comes soon, not in 10 s.
+ */
+export const GOOD_ROUND_TRIP_US = 500;
+export const CLOCK_RETRY_MS = 250;

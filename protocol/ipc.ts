@@ -13,7 +13,8 @@ export type DownMessage =
   | { type: "metadata"; tags: TrackTags }
   /** The timeline stopped (no listeners, or the source is gone): drop buffered audio. */
   | { type: "stopped" }
-  | { type: "totals"; total: number; perWorker: number[] }
+  /** Listeners per worker, and client messages refused by all workers so far. */
+  | { type: "totals"; total: number; perWorker: number[]; rejected: number }
   /** Answer to a clock probe: the coordinator's clock when it read the probe. */
   | { type: "clock-answer"; sentUs: number; coordinatorUs: number }
   | { type: "shutdown" };
@@ -23,7 +24,8 @@ export type UpMessage =
   | { type: "failed"; worker: number; reason: string }
   | { type: "client-joined"; worker: number; clientId: string; name: string }
   | { type: "client-left"; worker: number; clientId: string; name: string }
-  | { type: "listeners"; worker: number; count: number }
+  /** The worker's listener count and how many client messages it has refused so far. */
+  | { type: "listeners"; worker: number; count: number; rejected: number }
   | { type: "error"; worker: number; message: string }
   /** Asks for the coordinator's clock; `sentUs` is the worker's own clock. */
   | { type: "clock-probe"; worker: number; sentUs: number };

@@ -55,8 +55,15 @@ function isObject(value: unknown): value is Json {
 }
 
 function fail(what: string, value: unknown): never {
-  const seen = JSON.stringify(value) ?? String(value);
-  throw new InvalidMessageError(`${what} (got ${seen.slice(0, 80)})`);
+  throw new InvalidMessageError(`${what} (got ${describeValue(value)})`);
+}
+
+/** A short description of any value, without walking into it (a hostile message may nest deep). */
+function describeValue(value: unknown): string {
+  if (Array.isArray(value)) return `a list of ${value.length}`;
+  if (typeof value === "object" && value !== null) return "an object";
+  if (typeof value === "string") return JSON.stringify(value.slice(0, 60));
+  return String(value);
 }
 
 function str(obj: Json, key: string, where: string): string {

@@ -8,7 +8,9 @@ import {
   bestSample,
   CLOCK_BURST_PROBES,
   CLOCK_RECHECK_MS,
+  CLOCK_RETRY_MS,
   type ClockSample,
+  GOOD_ROUND_TRIP_US,
   sampleFrom,
 } from "../protocol/clock_sync.ts";
 import { sleepMs } from "../protocol/sleep.ts";
@@ -41,8 +43,10 @@ export class CoordinatorClock implements Clock {
     if (this.#samples.length < CLOCK_BURST_PROBES) return;
     const best = bestSample(this.#samples)!;
     this.#samples = [];
-    this.offsetUs = Math.round(best.offsetUs);
-    this.lastRoundTripUs = best.roundTripUs;
+    if (best.roundTripUs <= GOOD_ROUND_TRIP_US || best.roundTripUs < this.lastRoundTripUs) {
+      this.offsetUs = Math.round(best.offsetUs);
+      this.lastRoundTripUs = best.roundTripUs;
+    }
     this.#synced();
   }
 
@@ -54,7 +58,8 @@ export class CoordinatorClock implements Clock {
         this.sendProbe(localNowUs());
         await sleepMs(PROBE_SPACING_MS, signal);
       }
-      await sleepMs(CLOCK_RECHECK_MS, signal);
+      const good = this.lastRoundTripUs <= GOOD_ROUND_TRIP_US;
+      await sleepMs(good ? CLOCK_RECHECK_MS : CLOCK_RETRY_MS, signal);
     }
   }
 }

@@ -21,11 +21,20 @@ export interface GroupOptions {
   log: Logger;
   /** Passed to every encoder (Opus bitrate). */
   encoderOptions?: EncoderOptions;
+  /** Whether one more listener may join (the server-wide --max-clients); default yes. */
+  hasRoom?: () => boolean;
+  /** Called after a client message was refused (`rejectedMessages` went up). */
+  onRejected?: () => void;
   /** Called after a listener joined or left, with the new count. */
   onMembership?: (session: Session, joined: boolean, count: number) => void;
 }
 
 const GROUP_ID = "party";
+/**
+ * Distinct output formats per worker. Each is an encoder fed every chunk; real clients ask
+ * for two or three (Opus, FLAC or PCM at 44.1 or 48 kHz), so more means someone is probing.
+ */
+export const MAX_STREAMS = 8;
 /** How often `flush` runs; PACE_SLOTS ticks make one 60 ms chunk. */
 export const PACE_INTERVAL_MS = 10;
 export const PACE_SLOTS = (CHUNK_FRAMES / SAMPLE_RATE) * 1000 / PACE_INTERVAL_MS;
@@ -41,6 +50,10 @@ export class Group implements GroupPort {
   tags: TrackTags = {};
   #log: Logger;
   #onMembership;
+  #hasRoom: () => boolean;
+  #onRejected?: () => void;
+  /** Client messages this worker refused (malformed, unknown, too big, too many). */
+  rejectedMessages = 0;
   #encoderOptions: EncoderOptions;
   #lastControllerState = "";
   #paceTick = 0;
@@ -54,6 +67,8 @@ export class Group implements GroupPort {
     this.clock = options.clock;
     this.#log = options.log;
     this.#onMembership = options.onMembership;
+    this.#hasRoom = options.hasRoom ?? (() => true);
+    this.#onRejected = options.onRejected;
     this.#encoderOptions = options.encoderOptions ?? {};
   }
 
@@ -102,6 +117,15 @@ export class Group implements GroupPort {
 
   // --- from sessions ---
 
+  hasRoom(): boolean {
+    return this.#hasRoom();
+  }
+
+  rejected(): void {
+    this.rejectedMessages++;
+    this.#onRejected?.();
+  }
+
   join(session: Session): void {
     this.sessions.add(session);
     session.paceSlot = this.#joined++ % PACE_SLOTS;
@@ -127,6 +151,10 @@ export class Group implements GroupPort {
     if (!canProduce(format)) return undefined;
     const key = formatKey(format);
     let stream = this.streams.get(key);
+    if (!stream && this.streams.size >= MAX_STREAMS) {
+      this.#log.warn(`not starting a ${MAX_STREAMS + 1}th encoder (${key}) on this worker`);
+      return undefined;
+    }
     if (!stream) {
       stream = new OutputStream(
         format,

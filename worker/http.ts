@@ -8,7 +8,7 @@ export interface RoutesOptions {
   group: GroupPort;
   assetsDir: URL;
   /** Listeners across all workers, and per worker. */
-  status: () => { total: number; perWorker: number[] };
+  status: () => { total: number; perWorker: number[]; rejected: number };
 }
 
 export function createRoutes(options: RoutesOptions): Hono {
@@ -27,10 +27,10 @@ export function createRoutes(options: RoutesOptions): Hono {
     return acceptSendspin(c.req.raw, options.group);
   });
   app.get("/api/status", (c) => {
-    const { total, perWorker } = options.status();
+    const { total, perWorker, rejected } = options.status();
     c.header("Access-Control-Allow-Origin", "*");
     c.header("Cache-Control", "no-store");
-    return c.json({ total_clients: total, workers: perWorker });
+    return c.json({ total_clients: total, workers: perWorker, rejected_messages: rejected });
   });
   app.on(["GET", "HEAD"], "*", (c) => serveAsset(options.assetsDir, c.req.raw));
   app.all("*", (c) => c.text("Method not allowed", 405, { Allow: "GET, HEAD" }));

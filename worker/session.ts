@@ -12,6 +12,7 @@ import {
   parseClientMessage,
   serverMessage,
 } from "../protocol/messages.ts";
+import { MAX_INVALID_MESSAGES, MAX_MESSAGE_BYTES, MessageBudget, tooBig } from "./client_limits.ts";
 import { chooseFormat } from "./encoders/negotiate.ts";
 import { MIN_USEFUL_LEAD_US, type OutputStream, type Subscriber } from "./output_stream.ts";
 import { type FramedChunk, SendQueue } from "./send_queue.ts";
@@ -27,6 +28,10 @@ export interface GroupPort {
   readonly serverId: string;
   readonly name: string;
   readonly clock: Clock;
+  /** Whether one more listener may join. */
+  hasRoom(): boolean;
+  /** Counts a refused client message. */
+  rejected(): void;
   join(session: Session): void;
   leave(session: Session): void;
   /** Subscribes to the stream of `format`; undefined if no format can be produced. */
@@ -45,6 +50,8 @@ export const MAX_LEAD_US = 5_000_000;
 const CLOSE_POLICY = 1008;
 const CLOSE_UNSUPPORTED = 1003;
 const CLOSE_NORMAL = 1000;
+const CLOSE_TOO_BIG = 1009;
+const CLOSE_TRY_LATER = 1013;
 
 export class Session implements Subscriber {
   hello?: ClientHello;
@@ -61,6 +68,7 @@ export class Session implements Subscriber {
   #queue: SendQueue;
   #helloTimer?: ReturnType<typeof setTimeout>;
   #closed = false;
+  #budget = new MessageBudget();
 
   constructor(readonly connection: Connection, readonly group: GroupPort) {
     this.#queue = new SendQueue(
@@ -88,20 +96,37 @@ export class Session implements Subscriber {
 
   onText(text: string, receivedUs: number): void {
     if (this.#closed) return;
+    if (tooBig(text)) {
+      this.group.rejected();
+      return this.close(CLOSE_TOO_BIG, `message over ${MAX_MESSAGE_BYTES / 1024} KiB`);
+    }
+    if (!this.#budget.take(receivedUs)) {
+      this.group.rejected();
+      return this.close(CLOSE_POLICY, "too many messages: slow down");
+    }
     let message: ClientMessage;
     try {
       message = parseClientMessage(text);
     } catch (error) {
       if (!(error instanceof InvalidMessageError)) throw error;
-      this.rejectedMessages++;
+      this.#reject();
       if (!this.hello) this.close(CLOSE_POLICY, `expected client/hello: ${error.message}`);
       return;
     }
     if (!this.hello && message.type !== "client/hello") {
+      this.#reject();
       this.close(CLOSE_POLICY, `expected client/hello first, got ${message.type}`);
       return;
     }
     this.#handle(message, receivedUs);
+  }
+
+  #reject(): void {
+    this.rejectedMessages++;
+    this.group.rejected();
+    if (this.rejectedMessages > MAX_INVALID_MESSAGES) {
+      this.close(CLOSE_POLICY, `more than ${MAX_INVALID_MESSAGES} invalid messages`);
+    }
   }
 
   onBinary(): void {
@@ -131,6 +156,7 @@ export class Session implements Subscriber {
         return this.group.controllerCommand(this, message.command, value);
       }
       case "stream/request-format": {
+        if (!this.stream) return this.#reject(); // only a playing player has a format to change
         const format = this.group.requestedFormat(this, message.request);
         if (format) this.#switchTo(format);
         return;
@@ -141,14 +167,12 @@ export class Session implements Subscriber {
   }
 
   #onHello(hello: ClientHello): void {
-    if (this.hello) {
-      this.rejectedMessages++;
-      return;
-    }
+    if (this.hello) return this.#reject();
     clearTimeout(this.#helloTimer);
     if (hello.version !== 1) {
       return this.close(CLOSE_POLICY, `unsupported protocol version ${hello.version}, need 1`);
     }
+    if (!this.group.hasRoom()) return this.close(CLOSE_TRY_LATER, "the party is full: try later");
     this.hello = hello;
     this.roles = activeRoles(hello.supported_roles);
     let format: AudioFormat | undefined;

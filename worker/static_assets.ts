@@ -15,6 +15,27 @@ const TYPES: Record<string, string> = {
 
 const SAFE_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 
+/**
+ * The page needs only its own origin: scripts, styles and the WebSocket come from here, the
+ * QR code is drawn as DOM SVG, and sendspin-js plays a silent data: WAV to unlock audio on
+ * phones. Nothing may frame it, and it tells no one where a guest came from.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "Content-Security-Policy": [
+    "default-src 'self'",
+    "media-src 'self' data: blob:",
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join("; "),
+  "X-Content-Type-Options": "nosniff",
+  "X-Frame-Options": "DENY",
+  "Referrer-Policy": "no-referrer",
+  "Cross-Origin-Opener-Policy": "same-origin",
+};
+
 export async function serveAsset(dir: URL, request: Request): Promise<Response> {
   const name = assetName(new URL(request.url).pathname);
   if (!name) return notFound();
@@ -33,9 +54,9 @@ export async function serveAsset(dir: URL, request: Request): Promise<Response> 
     throw error;
   }
   const headers = {
+    ...SECURITY_HEADERS,
     "Content-Type": type,
     "Content-Length": String(body.byteLength),
-    "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-cache",
   };
   return new Response(request.method === "HEAD" ? null : body as BodyInit, { headers });
@@ -55,5 +76,8 @@ export function assetName(pathname: string): string | undefined {
 }
 
 function notFound(): Response {
-  return new Response("Not found", { status: 404, headers: { "Content-Type": "text/plain" } });
+  return new Response("Not found", {
+    status: 404,
+    headers: { ...SECURITY_HEADERS, "Content-Type": "text/plain; charset=utf-8" },
+  });
 }

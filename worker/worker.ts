@@ -22,6 +22,8 @@ export interface WorkerServerOptions {
   assetsDir: URL;
   /** Opus bits per second. */
   opusBitrate: number;
+  /** Listeners allowed across all workers (counts from the coordinator may lag a little). */
+  maxClients: number;
 }
 
 export interface WorkerOptions extends WorkerServerOptions {
@@ -34,17 +36,28 @@ export interface WorkerOptions extends WorkerServerOptions {
 }
 
 /** The longest the command loop runs before it lets the event loop serve the sockets. */
-const BUSY_SLICE_MS = 4;
+const BUSY_SLICE_MS = 1;
 
 export async function runWorker(options: WorkerOptions): Promise<void> {
   const { index, log } = options;
-  // Most browsers take Opus: have libopus ready before the first of them says hello.
-  preloadOpus().catch((error) => log.warn(`Opus unavailable: ${error?.message ?? error}`));
   const writer = options.output.getWriter();
   const report = (message: UpMessage) => {
     writer.write(encodeUp(message)).catch(() => {/* coordinator gone: stdin ends too */});
   };
-  let totals = { total: 0, perWorker: [] as number[] };
+  let totals = { total: 0, perWorker: [] as number[], rejected: 0 };
+  let reportedRejected = 0;
+  let rejectReport: ReturnType<typeof setTimeout> | undefined;
+  const reportCounts = () => {
+    clearTimeout(rejectReport);
+    rejectReport = undefined;
+    reportedRejected = group.rejectedMessages;
+    report({
+      type: "listeners",
+      worker: index,
+      count: group.sessions.size,
+      rejected: reportedRejected,
+    });
+  };
   const stop = new AbortController();
   const calibrated = options.clock
     ? undefined
@@ -66,17 +79,21 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     clock,
     log,
     encoderOptions: { opusBitrate: options.opusBitrate },
+    hasRoom: (): boolean => status().total < options.maxClients,
+    // Refusals are reported at most once a second: a flood must not flood the coordinator too.
+    onRejected: () => rejectReport ??= setTimeout(reportCounts, 1_000),
     onMembership: (session, joined, count) => {
       pace(count > 0);
       const { clientId, displayName: name } = session;
       report({ type: joined ? "client-joined" : "client-left", worker: index, clientId, name });
-      report({ type: "listeners", worker: index, count });
+      reportCounts();
     },
   });
-  const status = () => {
+  const status = (): { total: number; perWorker: number[]; rejected: number } => {
     const perWorker = [...totals.perWorker];
     perWorker[index] = group.sessions.size; // our own count is always the freshest
-    return { total: perWorker.reduce((a, b) => a + (b ?? 0), 0), perWorker };
+    const rejected = totals.rejected + group.rejectedMessages - reportedRejected;
+    return { total: perWorker.reduce((a, b) => a + (b ?? 0), 0), perWorker, rejected };
   };
   const app = createRoutes({ group, assetsDir: options.assetsDir, status });
 
@@ -125,6 +142,9 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     await Promise.race([calibrated.synced(), commands]);
     if (stop.signal.aborted) return await writer.close().catch(() => {});
   }
+  // Most browsers take Opus: have libopus ready before the first of them says hello (after
+  // the clock's first burst, which the compile would otherwise delay).
+  preloadOpus().catch((error) => log.warn(`Opus unavailable: ${error?.message ?? error}`));
 
   const stopServer = new AbortController();
   let server: Deno.HttpServer<Deno.NetAddr>;
@@ -150,6 +170,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
 
   await commands;
   pace(false);
+  clearTimeout(rejectReport);
   for (const session of [...group.sessions]) {
     session.endStream();
     session.close(1001, "server shutting down");

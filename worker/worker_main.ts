@@ -23,6 +23,7 @@ export async function workerMain(args: string[]): Promise<number> {
         "server-id": { type: "string" },
         "log-level": { type: "string" },
         "opus-bitrate": { type: "string" },
+        "max-clients": { type: "string" },
         "reuse-port": { type: "boolean" },
       },
     }).values;
@@ -51,6 +52,7 @@ export async function workerMain(args: string[]): Promise<number> {
     output: Deno.stdout.writable,
     log: new Logger(level, `[W${index}] `),
     opusBitrate: Number(values["opus-bitrate"] ?? 128_000),
+    maxClients: Number(values["max-clients"] ?? Infinity),
   });
   return 0;
 }

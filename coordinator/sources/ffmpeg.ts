@@ -86,6 +86,7 @@ export async function* decodeWithFfmpeg(
     const status = await child.status;
     const lastError = await log;
     if (!status.success && !options.signal?.aborted) {
+      if (status.signal) throw new SourceError(`ffmpeg was stopped (${status.signal})`);
       throw new SourceError(`ffmpeg could not play it: ${lastError || `exit ${status.code}`}`);
     }
   } finally {

@@ -48,20 +48,30 @@ export function createSource(spec: SourceSpec, options: SourceOptions): Source {
     case "url": {
       const input = spec.kind === "file" ? spec.path : spec.url;
       const live = spec.kind === "url";
-      if (useFfmpeg) {
-        return {
-          label: `${input} (ffmpeg)`,
-          live,
-          decode: (signal) => decodeWithFfmpeg(input, { signal, onTags }),
-        };
-      }
+      const decode = useFfmpeg
+        ? (signal: AbortSignal) => decodeWithFfmpeg(input, { signal, onTags })
+        : (signal: AbortSignal) => decodeBuiltinSource(spec, { signal, onTags });
       return {
-        label: `${input} (built-in decoder)`,
+        label: `${input} (${useFfmpeg ? "ffmpeg" : "built-in decoder"})`,
         live,
-        decode: (signal) => decodeBuiltinSource(spec, { signal, onTags }),
+        decode: spec.kind === "file" ? (signal) => stillThere(spec.path, decode(signal)) : decode,
       };
     }
   }
+}
+
+/** Each pass over a looping file first checks it is still there, to say so plainly if not. */
+async function* stillThere(
+  path: string,
+  blocks: AsyncIterable<Int16Array>,
+): AsyncGenerator<Int16Array> {
+  try {
+    await Deno.stat(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    throw new SourceError(`${path} is gone (deleted or moved?): put it back and it plays again`);
+  }
+  yield* blocks;
 }
 
 async function* demoBlocks(onTags: (tags: TrackTags) => void): AsyncGenerator<Int16Array> {

@@ -14,7 +14,7 @@
 import { parseArgs } from "node:util";
 import { AUDIO_HEADER_BYTES } from "../../protocol/audio_chunk.ts";
 import { median, percentile } from "./stats.ts";
-import { WsClient } from "./ws_client.ts";
+import { WsClient } from "../support/ws_client.ts";
 
 const BURST_PROBES = 8;
 const BURST_INTERVAL_MS = 10_000;
@@ -31,7 +31,7 @@ interface Probe {
   offsetUs: number;
 }
 
-class Listener {
+export class Listener {
   serverId = "";
   helloUs = 0;
   firstChunkMs = NaN;
@@ -40,9 +40,13 @@ class Listener {
   arrivals: number[] = [];
   timestamps: number[] = [];
   lost = 0;
+  /** Chunks seen once the clock was known, and of those the ones that arrived late. */
+  onlineChunks = 0;
+  onlineLate = 0;
   probes: Probe[] = [];
   windowRtts: number[] = [];
   #lastTs = NaN;
+  #offset?: { probes: number; us: number };
   #inFlight = NaN;
   #probesLeft = 0;
   #probeTimer?: ReturnType<typeof setTimeout>;
@@ -108,9 +112,13 @@ class Listener {
     if (this.run.measuring) {
       this.arrivals.push(arrivedUs);
       this.timestamps.push(ts);
-      if (ts - this.#lastTs > CHUNK_US + 1) {
-        this.lost += Math.round((ts - this.#lastTs) / CHUNK_US) - 1;
-      }
+    }
+    if ((this.run.measuring || this.run.online) && ts - this.#lastTs > CHUNK_US + 1) {
+      this.lost += Math.round((ts - this.#lastTs) / CHUNK_US) - 1;
+    }
+    if (this.run.online && this.probes.length >= BURST_PROBES) {
+      this.onlineChunks++;
+      if (ts <= arrivedUs + this.offsetUs()) this.onlineLate++;
     }
     this.#lastTs = ts;
   }
@@ -152,8 +160,10 @@ class Listener {
 
   /** Server minus local clock: the median of the 3 fastest probes (sendspin-js's choice). */
   offsetUs(): number {
+    if (this.#offset?.probes === this.probes.length) return this.#offset.us;
     const fastest = [...this.probes].sort((a, b) => a.rttUs - b.rttUs).slice(0, 3);
-    return median(fastest.map((p) => p.offsetUs));
+    this.#offset = { probes: this.probes.length, us: median(fastest.map((p) => p.offsetUs)) };
+    return this.#offset.us;
   }
 
   #stopTimers() {
@@ -167,8 +177,10 @@ class Listener {
   }
 }
 
-interface Run {
+export interface Run {
   measuring: boolean;
+  /** Count late and lost chunks as they come (long runs keep no per-chunk records). */
+  online?: boolean;
   stopping: boolean;
   probeTimeouts: number;
 }

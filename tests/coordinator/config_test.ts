@@ -47,6 +47,10 @@ Deno.test("every bad command line is a ConfigError naming the option and the val
       '--opus-bitrate must be a whole number of kbit/s from 6 to 510 (got "600")',
     ],
     [
+      ["--max-clients", "0", "--demo"],
+      '--max-clients must be a whole number from 1 to 100000 (got "0")',
+    ],
+    [
       ["--log-level", "loud", "--demo"],
       '--log-level must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL (got "loud")',
     ],
@@ -163,6 +167,7 @@ Deno.test("defaults apply when neither flag nor settings say otherwise", () => {
     clients: [],
     logLevel: "INFO",
     opusBitrate: 128_000,
+    maxClients: 1_000,
     portPerWorker: false,
   });
 });
@@ -184,6 +189,7 @@ Deno.test("the settings file beats the defaults", () => {
     clients: ["ws://192.168.1.20:8928/sendspin", "cast://tv.local:8009"],
     logLevel: "DEBUG",
     opusBitrate: 128_000,
+    maxClients: 1_000,
     portPerWorker: false,
   });
 });
@@ -205,6 +211,7 @@ Deno.test("flags beat the settings file, in both --opt value and --opt=value for
     clients: ["wss://flag:2/sendspin"],
     logLevel: "WARNING",
     opusBitrate: 96_000,
+    maxClients: 50,
     portPerWorker: false,
   };
   const spaced = [
@@ -220,6 +227,8 @@ Deno.test("flags beat the settings file, in both --opt value and --opt=value for
     "wss://flag:2/sendspin",
     "--opus-bitrate",
     "96",
+    "--max-clients",
+    "50",
     "song.mp3",
   ];
   const joined = [
@@ -230,6 +239,7 @@ Deno.test("flags beat the settings file, in both --opt value and --opt=value for
     "--log-level=Warning",
     "--client=wss://flag:2/sendspin",
     "--opus-bitrate=96",
+    "--max-clients=50",
   ];
   assert.deepEqual(parse(spaced, settings), expected);
   assert.deepEqual(parse(joined, settings), expected);

@@ -23,7 +23,7 @@ const DOWN: DownMessage[] = [
   { type: "chunk", segment: 7, playAtUs: 123_456_789_012, pcm: new Uint8Array([1, 2, 3, 4]) },
   { type: "metadata", tags: { title: "Song", artist: "Band" } },
   { type: "stopped" },
-  { type: "totals", total: 3, perWorker: [1, 2] },
+  { type: "totals", total: 3, perWorker: [1, 2], rejected: 7 },
   { type: "shutdown" },
 ];
 
@@ -55,7 +55,7 @@ Deno.test("every upward message survives a round trip; junk lines are reported",
     { type: "failed", worker: 1, reason: "port 8928 is in use" },
     { type: "client-joined", worker: 0, clientId: "a", name: "Phone" },
     { type: "client-left", worker: 0, clientId: "a", name: "Phone" },
-    { type: "listeners", worker: 0, count: 2 },
+    { type: "listeners", worker: 0, count: 2, rejected: 5 },
     { type: "error", worker: 1, message: "boom" },
   ];
   const junk: string[] = [];

@@ -23,6 +23,7 @@ export async function startServer(config: Partial<ServeConfig> = {}): Promise<Te
     clients: [],
     logLevel: "WARNING",
     opusBitrate: 128_000,
+    maxClients: 1_000,
     portPerWorker: false,
     ...config,
   }, { signal: shutdown.signal, print: () => {}, onReady: ready });

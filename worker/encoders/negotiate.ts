@@ -10,15 +10,31 @@ export interface EncoderOptions {
   opusBitrate?: number;
 }
 
-const MIN_RATE = 8_000;
-const MAX_RATE = 192_000;
+/**
+ * The rates we resample to: the ones real devices use. Each distinct format costs a worker an
+ * encoder (and a resampler), so a client cannot make us run one at 12,345 Hz or 655 kHz.
+ */
+export const OUTPUT_RATES: readonly number[] = [
+  8_000,
+  11_025,
+  16_000,
+  22_050,
+  24_000,
+  32_000,
+  44_100,
+  48_000,
+  88_200,
+  96_000,
+  176_400,
+  192_000,
+];
 
 export function canProduce(format: AudioFormat): boolean {
   if (format.channels !== 1 && format.channels !== 2) return false;
+  if (!OUTPUT_RATES.includes(format.sample_rate)) return false;
   switch (format.codec) {
     case "pcm":
-      return format.sample_rate >= MIN_RATE && format.sample_rate <= MAX_RATE &&
-        PCM_BIT_DEPTHS.includes(format.bit_depth);
+      return PCM_BIT_DEPTHS.includes(format.bit_depth);
     case "opus":
       return format.sample_rate === OPUS_SAMPLE_RATE;
     case "flac":

@@ -3,10 +3,11 @@
  * browsers have it. Deno's own WebSocket client turns TCP_NODELAY off, so a time probe sent
  * right after another message waits for a delayed ACK (40 ms): a client artefact that would
  * hide the server's real answer time. Enough for the load generator: text out, text and
- * binary in, ping answered, close.
+ * binary in, ping answered, close. Hardening tests also use its framing to send what a
+ * browser never would.
  */
-const OP_TEXT = 1;
-const OP_BINARY = 2;
+export const OP_TEXT = 1;
+export const OP_BINARY = 2;
 const OP_CLOSE = 8;
 const OP_PING = 9;
 const OP_PONG = 10;
@@ -31,7 +32,8 @@ export class WsClient {
     this.#conn = conn;
   }
 
-  static async connect(url: string, handlers: WsHandlers): Promise<WsClient> {
+  /** `read: false` makes a client that never reads a byte (a stalled listener). */
+  static async connect(url: string, handlers: WsHandlers, { read = true } = {}): Promise<WsClient> {
     const { hostname, port, pathname } = new URL(url);
     const conn = await Deno.connect({ hostname, port: Number(port) });
     conn.setNoDelay(true);
@@ -44,13 +46,19 @@ export class WsClient {
       ),
     );
     const client = new WsClient(conn, handlers);
-    client.#readLoop();
+    if (read) client.#readLoop();
     return client;
   }
 
   sendText(text: string): void {
     if (this.#closed) return;
     this.#write(frame(OP_TEXT, encoder.encode(text)));
+  }
+
+  /** Raw bytes on the wire, frames or garbage (hardening tests). */
+  sendRaw(bytes: Uint8Array): void {
+    if (this.#closed) return;
+    this.#write(bytes);
   }
 
   close(): void {
@@ -137,7 +145,7 @@ export class WsClient {
 }
 
 /** A client frame: FIN set, masked as RFC 6455 requires. */
-function frame(opcode: number, payload: Uint8Array): Uint8Array {
+export function frame(opcode: number, payload: Uint8Array): Uint8Array {
   const length = payload.length;
   const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
   const out = new Uint8Array(header + 4 + length);

@@ -1,0 +1,109 @@
+/**
+ * The servers a benchmark measures, as processes of their own: ours exactly as the
+ * `sendspin` task runs it, or the baseline broadcaster. Their output is drained (a full pipe
+ * would stall them) and its tail kept for error messages.
+ */
+import { taskArgs } from "../support/program.ts";
+
+const ROOT = new URL("../../", import.meta.url);
+const here = (file: string) => new URL(file, import.meta.url).pathname;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** Keeps reading a child's output so it never blocks on a full pipe; keeps the tail. */
+export function drain(stream: ReadableStream<Uint8Array>, onLine?: (line: string) => void) {
+  const state = { tail: "" };
+  (async () => {
+    let pending = "";
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+      state.tail = (state.tail + text).slice(-2000);
+      if (!onLine) continue;
+      pending += text;
+      const lines = pending.split("\n");
+      pending = lines.pop()!;
+      lines.forEach(onLine);
+    }
+  })().catch(() => {});
+  return state;
+}
+
+export interface Started {
+  processes: Deno.ChildProcess[];
+  errors: { tail: string }[];
+}
+
+export async function startSendspin(c: { workers: number }, port: number): Promise<Started> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      ...taskArgs(),
+      ...["serve", "--demo", "--host", "127.0.0.1", "--port", String(port)],
+      ...["--workers", String(c.workers)],
+    ],
+    cwd: ROOT,
+    env: { HOME: Deno.makeTempDirSync() },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  drain(child.stdout);
+  const errors = [drain(child.stderr)];
+  const deadline = performance.now() + 30_000;
+  while (performance.now() < deadline) {
+    try {
+      const status = await (await fetch(`http://127.0.0.1:${port}/api/status`)).json();
+      if (status.workers.length === c.workers) return { processes: [child], errors };
+    } catch { /* not up yet */ }
+    await sleep(100);
+  }
+  throw new Error(`sendspin did not start: ${errors[0].tail}`);
+}
+
+export async function startBaseline(
+  c: { workers: number; codec: string },
+  port: number,
+): Promise<Started> {
+  const processes: Deno.ChildProcess[] = [];
+  const errors: { tail: string }[] = [];
+  for (let i = 0; i < c.workers; i++) {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        ...["run", "--unstable-net", "--v8-flags=--expose-gc", "--allow-net", "--allow-read"],
+        "--allow-env",
+        ...[here("baseline_server.ts"), "--port", String(port), "--codec", c.codec],
+        ...(c.workers > 1 ? ["--reuse-port"] : []),
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    errors.push(drain(child.stderr));
+    const listening = Promise.withResolvers<void>();
+    drain(child.stdout, (line) => line.startsWith("listening") && listening.resolve());
+    processes.push(child);
+    await Promise.race([
+      listening.promise,
+      child.status.then(() => {
+        throw new Error(`baseline did not start: ${errors.at(-1)!.tail}`);
+      }),
+    ]);
+  }
+  return { processes, errors };
+}
+
+export async function stop(started: Started) {
+  for (const child of started.processes) {
+    try {
+      child.kill("SIGINT");
+    } catch { /* gone */ }
+  }
+  const timeout = sleep(5_000).then(() => "timeout");
+  for (const child of started.processes) {
+    if (await Promise.race([child.status, timeout]) === "timeout") child.kill("SIGKILL");
+  }
+}

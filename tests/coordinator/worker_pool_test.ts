@@ -1,0 +1,49 @@
+/**
+ * The pool's supervision with stand-in workers (the real processes are tested in
+ * tests/multiprocess): a worker that keeps crashing is given up on, and when none is left
+ * the server is told, so it can stop with a clear message instead of serving nobody.
+ */
+import assert from "node:assert/strict";
+import type { UpMessage } from "../../protocol/ipc.ts";
+import { Logger } from "../../protocol/log.ts";
+import type { WorkerLink } from "../../coordinator/worker_link.ts";
+import { WorkerPool } from "../../coordinator/worker_pool.ts";
+
+/** A worker that starts listening, then dies after `lifeMs`. */
+function crashingWorker(index: number, onStatus: (m: UpMessage) => void, lifeMs: number) {
+  const exited = new Promise<void>((resolve) => setTimeout(resolve, lifeMs));
+  queueMicrotask(() => onStatus({ type: "listening", worker: index, port: 9_000 }));
+  const link: WorkerLink = {
+    index,
+    sendFrame: () => {},
+    exited,
+    close: () => {},
+    kill: () => {},
+  };
+  return link;
+}
+
+Deno.test("a worker that keeps crashing is given up on; with none left, the server is told", async () => {
+  const spawned: number[] = [];
+  const noneLeft = Promise.withResolvers<void>();
+  const pool = new WorkerPool({
+    count: 1,
+    port: 0,
+    portPerWorker: false,
+    log: new Logger("CRITICAL"),
+    onTotal: () => {},
+    onNoneLeft: () => noneLeft.resolve(),
+    restartDelaysMs: [5],
+    spawn: (index, _port, onStatus) => {
+      spawned.push(index);
+      return crashingWorker(index, onStatus, 20);
+    },
+  });
+  await pool.start();
+  const timeout = new Promise((_, reject) =>
+    setTimeout(() => reject(new Error("never told")), 5_000)
+  );
+  await Promise.race([noneLeft.promise, timeout]);
+  assert.equal(spawned.length, 6, "the first start and 5 restarts, then it gave up");
+  await pool.stop();
+});

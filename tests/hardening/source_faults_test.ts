@@ -1,0 +1,222 @@
+/**
+ * Source faults: a stream that stalls or dies mid-stream is retried with backoff and plays
+ * on; a crashed ffmpeg is restarted; a file removed while looping is named in one clear
+ * line. Listeners keep their audio across every one of them.
+ */
+import assert from "node:assert/strict";
+import { Playback } from "../../coordinator/playback.ts";
+import type { Source } from "../../coordinator/sources/source.ts";
+import { hasFfmpeg } from "../../coordinator/sources/ffmpeg.ts";
+import { Timeline } from "../../coordinator/timeline.ts";
+import { systemClock } from "../../protocol/clock.ts";
+import { Logger } from "../../protocol/log.ts";
+import { format, RawClient } from "../support/raw_client.ts";
+import { startServer } from "../support/server.ts";
+import { testSignal, wavBytes, writeTempWav } from "../support/wav.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+const quiet = new Logger("CRITICAL");
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ffmpeg = await hasFfmpeg();
+const needsFfmpeg = { ...opts, ignore: !ffmpeg };
+if (!ffmpeg) console.log("skipping the ffmpeg source-fault tests: ffmpeg is not installed");
+
+/** Lines the server logs while `body` runs (the logger writes them with console.error). */
+async function capturingLog<T>(body: (lines: string[]) => Promise<T>): Promise<T> {
+  const lines: string[] = [];
+  const original = console.error;
+  console.error = (...parts: unknown[]) => lines.push(parts.join(" "));
+  try {
+    return await body(lines);
+  } finally {
+    console.error = original;
+  }
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 15_000) {
+  const deadline = performance.now() + timeoutMs;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+function contiguous(client: RawClient, from = 0): boolean {
+  const chunks = client.chunks.slice(from);
+  return chunks.every((c, i) => i === 0 || c.playAtUs - chunks[i - 1].playAtUs === 60_000);
+}
+
+Deno.test("a source that goes silent is dropped after the stall timeout and retried", async () => {
+  let attempts = 0;
+  const source: Source = {
+    label: "silent stream",
+    live: true,
+    async *decode(signal) {
+      attempts++;
+      yield new Int16Array(2_880 * 2);
+      // Then nothing, like a server that keeps the connection but stops sending.
+      await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+    },
+  };
+  const timeline = new Timeline({ clock: systemClock, emit: () => {} });
+  const playback = new Playback({
+    source,
+    timeline,
+    log: quiet,
+    onStopped: () => {},
+    retryDelaysMs: [10],
+    stallMs: 150,
+  });
+  await playback.setWanted(true);
+  await until("a second attempt", () => attempts >= 3, 5_000);
+  await playback.setWanted(false);
+});
+
+Deno.test("a stream that keeps dropping after a moment is retried with growing delays", async () => {
+  const attempts: number[] = [];
+  const source: Source = {
+    label: "dropping stream",
+    live: true,
+    async *decode() {
+      attempts.push(performance.now());
+      yield new Int16Array(2_880 * 2);
+      throw new Error("connection reset");
+    },
+  };
+  const timeline = new Timeline({ clock: systemClock, emit: () => {} });
+  const playback = new Playback({
+    source,
+    timeline,
+    log: quiet,
+    onStopped: () => {},
+    retryDelaysMs: [20, 60, 180],
+  });
+  await playback.setWanted(true);
+  await until("four attempts", () => attempts.length >= 4, 5_000);
+  await playback.setWanted(false);
+  const gaps = attempts.slice(1, 4).map((t, i) => t - attempts[i]);
+  assert.ok(gaps[0] >= 19 && gaps[1] >= 59 && gaps[2] >= 179, `backoff, not a tight loop: ${gaps}`);
+});
+
+/**
+ * An endless WAV over http that hangs up once, on the first response that reaches
+ * `cutAfterBytes` (the server's start-up check reads far less before it lets go).
+ */
+function flakyRadio(cutAfterBytes: number) {
+  const requests: number[] = [];
+  let cut = false;
+  const audio = testSignal(48_000 * 20);
+  const header = wavBytes(new Int16Array(0), 48_000, 2).slice(0, 44);
+  new DataView(header.buffer).setUint32(40, 0x7fffffff, true); // "endless" data chunk
+  new DataView(header.buffer).setUint32(4, 0x7fffffff, true);
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => {
+    requests.push(performance.now());
+    const pcm = new Uint8Array(audio.buffer);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(header);
+      },
+      async pull(controller) {
+        await sleep(20);
+        const piece = pcm.subarray(sent % pcm.length, (sent % pcm.length) + 7_680); // 40 ms
+        sent += piece.length;
+        if (!cut && sent > cutAfterBytes) {
+          cut = true;
+          return controller.error(new Error("cut"));
+        }
+        controller.enqueue(piece);
+      },
+    });
+    return new Response(body, { headers: { "Content-Type": "audio/wav" } });
+  });
+  return { url: `http://127.0.0.1:${server.addr.port}/radio.wav`, requests, server };
+}
+
+Deno.test(
+  "an http source that dies mid-stream is retried and playback goes on",
+  needsFfmpeg,
+  async () => {
+    const radio = flakyRadio(192_000 * 2); // two seconds of audio, then the connection drops
+    await capturingLog(async (log) => {
+      const server = await startServer({
+        source: { kind: "url", url: radio.url },
+        logLevel: "INFO",
+      });
+      const client = await RawClient.connect(server.url, { formats: [format("pcm")] });
+      try {
+        // The start-up check, the first playback, and the reconnection after the cut.
+        await until("the stream to drop and be dialled again", () => radio.requests.length >= 3);
+        const afterRetry = client.chunks.length;
+        await until("audio after the retry", () => client.chunks.length > afterRetry + 30);
+        assert.ok(log.some((l) => /retrying in 2 s/.test(l)), `it says so:\n${log.join("\n")}`);
+        assert.ok(client.chunks.every((c) => c.playAtUs > c.arrivedUs), "no chunk arrived late");
+      } finally {
+        await client.close();
+        await server.stop();
+        await radio.server.shutdown();
+      }
+    });
+  },
+);
+
+/** Pids of ffmpeg processes started by this test process. */
+function ffmpegChildren(): number[] {
+  const pids: number[] = [];
+  for (const task of Deno.readDirSync(`/proc/${Deno.pid}/task`)) {
+    const text = Deno.readTextFileSync(`/proc/${Deno.pid}/task/${task.name}/children`);
+    for (const pid of text.split(" ").filter(Boolean).map(Number)) {
+      try {
+        if (Deno.readTextFileSync(`/proc/${pid}/comm`).trim() === "ffmpeg") pids.push(pid);
+      } catch { /* it just exited */ }
+    }
+  }
+  return pids;
+}
+
+Deno.test(
+  "a crashed ffmpeg is restarted and listeners keep contiguous audio",
+  needsFfmpeg,
+  async () => {
+    const file = writeTempWav(testSignal(48_000 * 30));
+    await capturingLog(async (log) => {
+      const server = await startServer({ source: { kind: "file", path: file }, logLevel: "INFO" });
+      const client = await RawClient.connect(server.url, { formats: [format("pcm")] });
+      try {
+        await until("audio", () => client.chunks.length > 0);
+        await until("ffmpeg running", () => ffmpegChildren().length === 1);
+        const [first] = ffmpegChildren();
+        Deno.kill(first, "SIGKILL");
+        await until("a new ffmpeg", () => ffmpegChildren().some((pid) => pid !== first));
+        const played = client.chunks.length;
+        await until("audio from the new ffmpeg", () => client.chunks.length > played + 60, 20_000);
+        assert.ok(contiguous(client), "timestamps run on without a gap or overlap");
+        assert.ok(log.some((l) => /ffmpeg was stopped \(SIGKILL\)/.test(l)), log.join("\n"));
+      } finally {
+        await client.close();
+        await server.stop();
+        Deno.removeSync(file);
+      }
+    });
+  },
+);
+
+Deno.test("a file removed while looping is named in one clear line", opts, async () => {
+  const file = writeTempWav(testSignal(48_000 / 2)); // half a second: it loops at once
+  await capturingLog(async (log) => {
+    const server = await startServer({ source: { kind: "file", path: file }, logLevel: "INFO" });
+    const client = await RawClient.connect(server.url, { formats: [format("pcm")] });
+    try {
+      await until("audio", () => client.chunks.length > 0);
+      Deno.removeSync(file);
+      await until("the message", () => log.some((l) => l.includes("is gone")), 20_000);
+      const line = log.find((l) => l.includes("is gone"))!;
+      assert.match(line, /is gone \(deleted or moved\?\): put it back/);
+      assert.ok(line.includes(file), line);
+      assert.ok(!/\n\s+at /.test(log.join("\n")), "no stack trace");
+    } finally {
+      await client.close();
+      await server.stop();
+    }
+  });
+});
