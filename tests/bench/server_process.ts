@@ -43,7 +43,7 @@ export async function startSendspin(c: { workers: number }, port: number): Promi
     args: [
       ...taskArgs(),
       ...["serve", "--demo", "--host", "127.0.0.1", "--port", String(port)],
-      ...["--workers", String(c.workers)],
+      ...["--workers", String(c.workers), "--max-clients", "100000"],
     ],
     cwd: ROOT,
     env: { HOME: Deno.makeTempDirSync() },
