@@ -60,3 +60,32 @@ Deno.test("playback stops decoding when nobody listens, and tells the workers", 
   assert.equal(stopped, 1);
   assert.equal(playback.active, false);
 });
+
+Deno.test("a source that played a while and then failed retries after the first delay again", async () => {
+  const attempts: number[] = [];
+  const source: Source = {
+    label: "radio",
+    live: true,
+    async *decode() {
+      attempts.push(performance.now());
+      if (attempts.length <= 2) throw new Error("connection refused"); // two quick failures
+      yield new Int16Array(2_880 * 2);
+      await new Promise((r) => setTimeout(r, 60)); // then it plays "a while"
+      throw new Error("connection reset");
+    },
+  };
+  const timeline = new Timeline({ clock: systemClock, emit: () => {} });
+  const playback = new Playback({
+    source,
+    timeline,
+    log: quiet,
+    onStopped: () => {},
+    retryDelaysMs: [20, 200, 400],
+    healthyAfterMs: 50,
+  });
+  await playback.setWanted(true);
+  while (attempts.length < 4) await new Promise((r) => setTimeout(r, 5));
+  await playback.setWanted(false);
+  const afterHealthy = attempts[3] - attempts[2];
+  assert.ok(afterHealthy < 60 + 200, `back to the first delay, not the third: ${afterHealthy} ms`);
+});

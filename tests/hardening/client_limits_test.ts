@@ -8,9 +8,10 @@ import {
   BURST_MESSAGES,
   MAX_INVALID_MESSAGES,
   MAX_MESSAGE_BYTES,
-  MessageBudget,
+  MESSAGES_PER_SECOND,
   tooBig,
 } from "../../worker/client_limits.ts";
+import { TokenBucket } from "../../worker/token_bucket.ts";
 import { format, RawClient } from "../support/raw_client.ts";
 import { startServer, type TestServer } from "../support/server.ts";
 import { assertContiguousAndOnTime } from "./steady_listener.ts";
@@ -27,7 +28,7 @@ Deno.test("message size is measured in UTF-8 bytes", () => {
 });
 
 Deno.test("the message budget allows a burst, then its steady rate", () => {
-  const budget = new MessageBudget();
+  const budget = new TokenBucket(BURST_MESSAGES, MESSAGES_PER_SECOND);
   for (let i = 0; i < BURST_MESSAGES; i++) assert.ok(budget.take(0), `message ${i}`);
   assert.equal(budget.take(0), false, "the burst is spent");
   assert.ok(budget.take(100_000), "0.1 s later, two more are allowed");
