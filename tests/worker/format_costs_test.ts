@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { Group } from "../../worker/group.ts";
+import { Session } from "../../worker/session.ts";
 import { Logger } from "../../protocol/log.ts";
 import type { AudioFormat } from "../../protocol/messages.ts";
 import { CHUNK_BYTES } from "../../protocol/pcm.ts";
@@ -69,4 +70,39 @@ Deno.test("a new encoder's backlog: the urgent part at once, the rest in slices,
   }
   assert.deepEqual(got, Array.from({ length: 81 }, (_, i) => 100_000 + i * 60_000));
   stream.close();
+});
+
+Deno.test("a listener whose first format cannot start gets the next one it lists", () => {
+  const { group: g, clock } = group();
+  const uncommon = [8_000, 11_025, 16_000, 22_050, 24_000, 32_000, 88_200, 96_000]
+    .map((rate) => f("pcm", rate, 1, 24));
+  for (const format of uncommon) {
+    clock.us += 60_000_000;
+    assert.ok(g.streamFor(format), `${format.sample_rate}`);
+  }
+  const sent: string[] = [];
+  const session = new Session({
+    send: (d) => typeof d === "string" && sent.push(d),
+    close: (code, reason) => sent.push(`closed ${code} ${reason}`),
+    bufferedAmount: () => 0,
+  }, g);
+  clock.us += 60_000_000;
+  session.onText(
+    JSON.stringify({
+      type: "client/hello",
+      payload: {
+        client_id: "c",
+        name: "late",
+        version: 1,
+        supported_roles: ["player@v1"],
+        "player@v1_support": {
+          supported_formats: [f("pcm", 176_400, 1, 24), f("pcm")],
+          buffer_capacity: 1 << 20,
+        },
+      },
+    }),
+    clock.us,
+  );
+  assert.equal(session.stream?.format.sample_rate, 48_000, sent.join("\n"));
+  for (const stream of g.streams.values()) stream.close();
 });
