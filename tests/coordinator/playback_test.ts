@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import { Playback } from "../../coordinator/playback.ts";
 import type { Source } from "../../coordinator/sources/source.ts";
-import { Timeline } from "../../coordinator/timeline.ts";
-import { Logger } from "../../protocol/log.ts";
-import { systemClock } from "../../protocol/clock.ts";
-
-const quiet = new Logger("CRITICAL");
+import { testPlayback } from "../support/playback.ts";
 
 Deno.test("playback retries a failing source with growing delays, then plays", async () => {
   const attempts: number[] = [];
@@ -19,14 +14,7 @@ Deno.test("playback retries a failing source with growing delays, then plays", a
     },
   };
   let chunks = 0;
-  const timeline = new Timeline({ clock: systemClock, emit: () => chunks++ });
-  const playback = new Playback({
-    source,
-    timeline,
-    log: quiet,
-    onStopped: () => {},
-    retryDelaysMs: [20, 40, 80],
-  });
+  const playback = testPlayback(source, { onChunk: () => chunks++, retryDelaysMs: [20, 40, 80] });
   await playback.setWanted(true);
   while (chunks === 0) await new Promise((r) => setTimeout(r, 10));
   await playback.setWanted(false);
@@ -50,8 +38,7 @@ Deno.test("playback stops decoding when nobody listens, and tells the workers", 
       }
     },
   };
-  const timeline = new Timeline({ clock: systemClock, emit: () => {} });
-  const playback = new Playback({ source, timeline, log: quiet, onStopped: () => stopped++ });
+  const playback = testPlayback(source, { onStopped: () => stopped++ });
   await playback.setWanted(true);
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(open, 1);
@@ -74,15 +61,7 @@ Deno.test("a source that played a while and then failed retries after the first 
       throw new Error("connection reset");
     },
   };
-  const timeline = new Timeline({ clock: systemClock, emit: () => {} });
-  const playback = new Playback({
-    source,
-    timeline,
-    log: quiet,
-    onStopped: () => {},
-    retryDelaysMs: [20, 200, 400],
-    healthyAfterMs: 50,
-  });
+  const playback = testPlayback(source, { retryDelaysMs: [20, 200, 400], healthyAfterMs: 50 });
   await playback.setWanted(true);
   while (attempts.length < 4) await new Promise((r) => setTimeout(r, 5));
   await playback.setWanted(false);
