@@ -49,8 +49,12 @@ async function offender(
     await rude.waitFor("audio", () => rude.chunks.length > 0);
     await act(rude);
     await rude.waitFor("the offender closed", () => !!rude.closed);
-    assert.equal(rude.closed!.code, expectedCode, `closed: ${JSON.stringify(rude.closed)}`);
-    assert.match(rude.closed!.reason, expectedReason);
+    // A client still sending when the server closes may get a TCP reset, which drops the close
+    // frame it had not read yet (code 0 or 1006); the server's side is checked below either way.
+    if (![0, 1006].includes(rude.closed!.code)) {
+      assert.equal(rude.closed!.code, expectedCode, `closed: ${JSON.stringify(rude.closed)}`);
+      assert.match(rude.closed!.reason, expectedReason);
+    }
     const before = steady.chunks.length;
     await steady.waitFor("more audio", () => steady.chunks.length > before + 20);
     assertContiguousAndOnTime(steady, 20);
@@ -74,7 +78,7 @@ Deno.test("a message over 64 KiB closes its sender (1009) and no one else", opts
 });
 
 Deno.test("a flood of messages closes its sender and no one else", opts, async () => {
-  await offender(
+  const counts = await offender(
     async (c) => {
       // Fast, but stopping once closed: bytes sent to a closed socket make the kernel reset
       // the connection, and the client would miss the close frame's code.
@@ -86,6 +90,7 @@ Deno.test("a flood of messages closes its sender and no one else", opts, async (
     1008,
     /too many messages/,
   );
+  assert.ok(counts.rejected_messages >= 1, "the flood was refused and counted");
 });
 
 Deno.test("invalid messages are refused and counted; too many close the client", opts, async () => {
