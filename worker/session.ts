@@ -12,15 +12,8 @@ import {
   parseClientMessage,
   serverMessage,
 } from "../protocol/messages.ts";
-import {
-  BURST_MESSAGES,
-  MAX_INVALID_MESSAGES,
-  MAX_MESSAGE_BYTES,
-  MESSAGES_PER_SECOND,
-  tooBig,
-} from "./client_limits.ts";
-import { TokenBucket } from "./token_bucket.ts";
-import { producibleFormats } from "./encoders/negotiate.ts";
+import { MAX_INVALID_MESSAGES, MAX_MESSAGE_BYTES, MessageBudget, tooBig } from "./client_limits.ts";
+import { chooseFormat } from "./encoders/negotiate.ts";
 import { MIN_USEFUL_LEAD_US, type OutputStream, type Subscriber } from "./output_stream.ts";
 import { type FramedChunk, SendQueue } from "./send_queue.ts";
 
@@ -75,7 +68,7 @@ export class Session implements Subscriber {
   #queue: SendQueue;
   #helloTimer?: ReturnType<typeof setTimeout>;
   #closed = false;
-  #budget = new TokenBucket(BURST_MESSAGES, MESSAGES_PER_SECOND);
+  #budget = new MessageBudget();
 
   constructor(readonly connection: Connection, readonly group: GroupPort) {
     this.#queue = new SendQueue(
@@ -185,15 +178,10 @@ export class Session implements Subscriber {
     let format: AudioFormat | undefined;
     if (this.hasRole("player")) {
       const support = hello.player_support;
-      const candidates = producibleFormats(support?.supported_formats ?? []);
-      if (candidates.length === 0) {
+      format = chooseFormat(support?.supported_formats ?? []);
+      if (!format) {
         const listed = support?.supported_formats.map(describe).join(", ") || "none";
         return this.close(CLOSE_POLICY, `no audio format we can produce (client lists ${listed})`);
-      }
-      // The client's favourite, or the next it lists if this worker cannot start that encoder.
-      format = candidates.find((candidate) => this.group.streamFor(candidate));
-      if (!format) {
-        return this.close(CLOSE_TRY_LATER, "no encoder free for your formats: try later");
       }
       this.#queue.maxLeadUs = leadFor(format, support?.buffer_capacity ?? Infinity);
     }
