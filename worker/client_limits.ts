@@ -5,7 +5,7 @@
  * it costs the others anything.
  */
 
-/** Larger text frames close the connection (1009): no valid message comes near this. */
+/** A larger message closes the connection (1009) before it is read: no valid one comes near. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 /** Invalid messages (not JSON, wrong types, unknown type) tolerated before closing (1008). */
 export const MAX_INVALID_MESSAGES = 20;
@@ -13,13 +13,6 @@ export const MAX_INVALID_MESSAGES = 20;
 export const BURST_MESSAGES = 100;
 /** ...refilled at this rate. */
 export const MESSAGES_PER_SECOND = 20;
-
-/** The UTF-8 size of a text frame, computed only when it could exceed the limit. */
-export function tooBig(text: string): boolean {
-  if (text.length > MAX_MESSAGE_BYTES) return true; // every UTF-16 unit is at least 1 byte
-  if (text.length * 3 <= MAX_MESSAGE_BYTES) return false; // and at most 3
-  return new TextEncoder().encode(text).byteLength > MAX_MESSAGE_BYTES;
-}
 
 /** Message rate per client: `take` is false once the client sends faster than allowed. */
 export class MessageBudget {

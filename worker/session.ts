@@ -12,7 +12,7 @@ import {
   parseClientMessage,
   serverMessage,
 } from "../protocol/messages.ts";
-import { MAX_INVALID_MESSAGES, MAX_MESSAGE_BYTES, MessageBudget, tooBig } from "./client_limits.ts";
+import { MAX_INVALID_MESSAGES, MAX_MESSAGE_BYTES, MessageBudget } from "./client_limits.ts";
 import { chooseFormat } from "./encoders/negotiate.ts";
 import { MIN_USEFUL_LEAD_US, type OutputStream, type Subscriber } from "./output_stream.ts";
 import { type FramedChunk, SendQueue } from "./send_queue.ts";
@@ -96,10 +96,6 @@ export class Session implements Subscriber {
 
   onText(text: string, receivedUs: number): void {
     if (this.#closed) return;
-    if (tooBig(text)) {
-      this.group.rejected();
-      return this.close(CLOSE_TOO_BIG, `message over ${MAX_MESSAGE_BYTES / 1024} KiB`);
-    }
     if (!this.#budget.take(receivedUs)) {
       this.group.rejected();
       return this.close(CLOSE_POLICY, "too many messages: slow down");
@@ -130,7 +126,14 @@ export class Session implements Subscriber {
   }
 
   onBinary(): void {
+    this.group.rejected();
     this.close(CLOSE_UNSUPPORTED, "clients may not send binary frames");
+  }
+
+  /** The client announced a message over the limit (the connection never reads it). */
+  onTooBig(): void {
+    this.group.rejected();
+    this.close(CLOSE_TOO_BIG, `message over ${MAX_MESSAGE_BYTES / 1024} KiB`);
   }
 
   #handle(message: ClientMessage, receivedUs: number): void {

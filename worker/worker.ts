@@ -9,7 +9,9 @@ import type { Logger } from "../protocol/log.ts";
 import { CoordinatorClock } from "./coordinator_clock.ts";
 import { preloadOpus } from "./encoders/opus_encoder.ts";
 import { Group, PACE_INTERVAL_MS } from "./group.ts";
-import { createRoutes } from "./http.ts";
+import { type Front, listen } from "./edge/http_front.ts";
+import { createRoutes, SENDSPIN_PATH } from "./http.ts";
+import { acceptSendspin } from "./websocket_adapter.ts";
 
 /** What a worker's server is, wherever the worker runs. */
 export interface WorkerServerOptions {
@@ -95,7 +97,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     const rejected = totals.rejected + group.rejectedMessages - reportedRejected;
     return { total: perWorker.reduce((a, b) => a + (b ?? 0), 0), perWorker, rejected };
   };
-  const app = createRoutes({ group, assetsDir: options.assetsDir, status });
+  const app = createRoutes({ assetsDir: options.assetsDir, status });
 
   const handle = (message: DownMessage): boolean => {
     switch (message.type) {
@@ -146,27 +148,25 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   // the clock's first burst, which the compile would otherwise delay).
   preloadOpus().catch((error) => log.warn(`Opus unavailable: ${error?.message ?? error}`));
 
-  const stopServer = new AbortController();
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  let front: Front;
   try {
-    server = Deno.serve({
+    front = await listen({
       hostname: options.host,
       port: options.port,
       reusePort: options.reusePort,
-      signal: stopServer.signal,
-      onListen: () => {},
-      onError: (error) => {
-        log.error(`request failed: ${error instanceof Error ? error.message : error}`);
-        return new Response("Internal error", { status: 500 });
-      },
-    }, app.fetch);
+      handler: app.fetch,
+      websocketPath: SENDSPIN_PATH,
+      onWebSocket: (socket, already) => acceptSendspin(socket, already, group),
+      onError: (error) =>
+        log.error(`request failed: ${error instanceof Error ? error.message : error}`),
+    });
   } catch (error) {
     report({ type: "failed", worker: index, reason: bindFailure(error, options) });
     stop.abort();
     await writer.close().catch(() => {});
     return;
   }
-  report({ type: "listening", worker: index, port: server.addr.port });
+  report({ type: "listening", worker: index, port: front.port });
 
   await commands;
   pace(false);
@@ -175,20 +175,20 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     session.endStream();
     session.close(1001, "server shutting down");
   }
-  stopServer.abort();
-  await server.finished;
+  await front.close();
   await writer.close().catch(() => {});
 }
 
 function bindFailure(error: unknown, options: WorkerOptions): string {
   const where = `${options.host}:${options.port}`;
-  if (error instanceof Deno.errors.AddrInUse) {
+  const code = (error as { code?: string })?.code;
+  if (code === "EADDRINUSE" || error instanceof Deno.errors.AddrInUse) {
     return `port ${options.port} is in use: stop the other program or choose --port`;
   }
-  if (error instanceof Deno.errors.PermissionDenied) {
+  if (code === "EACCES" || error instanceof Deno.errors.PermissionDenied) {
     return `not allowed to listen on ${where}: use a port above 1023 or run with more rights`;
   }
-  if (error instanceof Deno.errors.AddrNotAvailable) {
+  if (code === "EADDRNOTAVAIL" || error instanceof Deno.errors.AddrNotAvailable) {
     return `cannot listen on ${where}: no such address on this machine (check --host)`;
   }
   return `cannot listen on ${where}: ${error instanceof Error ? error.message : error}`;

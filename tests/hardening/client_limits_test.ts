@@ -9,7 +9,6 @@ import {
   MAX_INVALID_MESSAGES,
   MAX_MESSAGE_BYTES,
   MessageBudget,
-  tooBig,
 } from "../../worker/client_limits.ts";
 import { format, RawClient } from "../support/raw_client.ts";
 import { startServer, type TestServer } from "../support/server.ts";
@@ -18,13 +17,6 @@ import { assertContiguousAndOnTime } from "./steady_listener.ts";
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const status = async (server: TestServer) =>
   await (await fetch(new URL("/api/status", server.url))).json();
-
-Deno.test("message size is measured in UTF-8 bytes", () => {
-  assert.equal(tooBig("a".repeat(MAX_MESSAGE_BYTES)), false);
-  assert.equal(tooBig("a".repeat(MAX_MESSAGE_BYTES + 1)), true);
-  assert.equal(tooBig("€".repeat(MAX_MESSAGE_BYTES / 3)), false); // 3 bytes each
-  assert.equal(tooBig("€".repeat(MAX_MESSAGE_BYTES / 3 + 1)), true);
-});
 
 Deno.test("the message budget allows a burst, then its steady rate", () => {
   const budget = new MessageBudget();
