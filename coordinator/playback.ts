@@ -83,11 +83,11 @@ export class Playback {
     const healthyAfterMs = this.#options.healthyAfterMs ?? HEALTHY_AFTER_MS;
     let failures = 0;
     while (!signal.aborted) {
-      const started = performance.now();
-      let produced = false;
+      let firstAudio: number | undefined;
       let problem: string | undefined;
       try {
-        produced = await this.#playOnce(signal, () => {
+        const produced = await this.#playOnce(signal, () => {
+          firstAudio = performance.now();
           if (failures > 0) log.info(`${source.label} plays again`);
         });
         if (!produced) problem = "it ended without any audio";
@@ -96,8 +96,14 @@ export class Playback {
         problem = error instanceof Error ? error.message : String(error);
       }
       if (signal.aborted) break;
-      if (problem === undefined) continue; // a file played to its end: it loops
-      if (produced && performance.now() - started >= healthyAfterMs) failures = 0;
+      // However this pass ended, one that played a while starts the delays over.
+      if (firstAudio !== undefined && performance.now() - firstAudio >= healthyAfterMs) {
+        failures = 0;
+      }
+      if (problem === undefined) {
+        failures = 0; // a file played to its end: it loops
+        continue;
+      }
       const delayMs = delays[Math.min(failures, delays.length - 1)];
       failures++;
       log.warn(`Cannot play ${source.label}: ${problem}; retrying in ${delayMs / 1000} s`);

@@ -41,6 +41,8 @@ interface Slot {
   crashes: number[];
   /** It listened once: only such a worker is replaced when it dies. */
   listened: boolean;
+  /** It crashed too often and is not replaced any more. */
+  givenUp?: boolean;
   ready?: (message: UpMessage) => void;
 }
 
@@ -205,7 +207,9 @@ export class WorkerPool {
       log.error(
         `worker ${index} keeps crashing (${slot.crashes.length} times in a minute): giving up on it`,
       );
-      if (this.slots.every((s) => !s.link)) this.#options.onNoneLeft?.();
+      slot.givenUp = true;
+      // Gone for good: given up on, or never started (a worker waiting to restart still counts).
+      if (this.slots.every((s) => s.givenUp || !s.listened)) this.#options.onNoneLeft?.();
       else log.error("the other workers play on");
       return;
     }

@@ -52,14 +52,18 @@ export class CoordinatorClock implements Clock {
 
   /** Runs bursts until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
+    let retryMs = CLOCK_RETRY_MS / 2;
     while (!signal.aborted) {
       this.#samples = [];
       for (let i = 0; i < CLOCK_BURST_PROBES && !signal.aborted; i++) {
         this.sendProbe(localNowUs());
         await sleepMs(PROBE_SPACING_MS, signal);
       }
+      // Until a burst is good, try again soon, backing off so a loaded machine is not probed
+      // ever faster.
       const good = this.lastRoundTripUs <= GOOD_ROUND_TRIP_US;
-      await sleepMs(good ? CLOCK_RECHECK_MS : CLOCK_RETRY_MS, signal);
+      retryMs = good ? CLOCK_RETRY_MS : Math.min(retryMs * 2, CLOCK_RECHECK_MS);
+      await sleepMs(good ? CLOCK_RECHECK_MS : retryMs, signal);
     }
   }
 }

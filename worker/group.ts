@@ -8,7 +8,15 @@ import type { Logger } from "../protocol/log.ts";
 import type { AudioFormat } from "../protocol/messages.ts";
 import { CHUNK_FRAMES, SAMPLE_RATE } from "../protocol/pcm.ts";
 import type { TrackTags } from "../protocol/tags.ts";
-import { canProduce, createEncoder, type EncoderOptions, formatKey } from "./encoders/negotiate.ts";
+import {
+  canProduce,
+  createEncoder,
+  type EncoderOptions,
+  formatKey,
+  isCommonFormat,
+  normalizeFormat,
+} from "./encoders/negotiate.ts";
+import { TokenBucket } from "./token_bucket.ts";
 import { averageVolume, redistributeVolume } from "./group_volume.ts";
 import { OutputStream } from "./output_stream.ts";
 import { type PcmChunk, PcmRing } from "./pcm_ring.ts";
@@ -31,10 +39,17 @@ export interface GroupOptions {
 
 const GROUP_ID = "party";
 /**
- * Distinct output formats per worker. Each is an encoder fed every chunk; real clients ask
- * for two or three (Opus, FLAC or PCM at 44.1 or 48 kHz), so more means someone is probing.
+ * Output formats per worker beyond the common ones (16-bit stereo at 44.1 or 48 kHz, which
+ * always have room). Each is an encoder fed every chunk; real clients ask for two or three.
  */
-export const MAX_STREAMS = 8;
+export const MAX_UNCOMMON_STREAMS = 8;
+/**
+ * Starting an encoder costs a worker up to 100 ms of encoding (5 s of backlog): a burst of
+ * this many, then one per ENCODER_START_INTERVAL_MS, so no client can keep a worker busy
+ * by asking for format after format.
+ */
+const ENCODER_START_BURST = 6;
+const ENCODER_START_INTERVAL_MS = 5_000;
 /** How often `flush` runs; PACE_SLOTS ticks make one 60 ms chunk. */
 export const PACE_INTERVAL_MS = 10;
 export const PACE_SLOTS = (CHUNK_FRAMES / SAMPLE_RATE) * 1000 / PACE_INTERVAL_MS;
@@ -57,6 +72,7 @@ export class Group implements GroupPort {
   #encoderOptions: EncoderOptions;
   #lastControllerState = "";
   #paceTick = 0;
+  #encoderStarts = new TokenBucket(ENCODER_START_BURST, 1_000 / ENCODER_START_INTERVAL_MS);
   #joined = 0;
   /** Listeners by pace slot; `flush` visits one slot per tick. */
   #paceSlots = Array.from({ length: PACE_SLOTS }, () => new Set<Session>());
@@ -147,31 +163,38 @@ export class Group implements GroupPort {
     this.#sendControllerState();
   }
 
-  streamFor(format: AudioFormat): OutputStream | undefined {
-    if (!canProduce(format)) return undefined;
+  streamFor(requested: AudioFormat): OutputStream | undefined {
+    if (!canProduce(requested)) return undefined;
+    const format = normalizeFormat(requested);
     const key = formatKey(format);
-    let stream = this.streams.get(key);
-    if (!stream && this.streams.size >= MAX_STREAMS) {
-      this.#log.warn(`not starting a ${MAX_STREAMS + 1}th encoder (${key}) on this worker`);
+    const existing = this.streams.get(key);
+    if (existing) return existing;
+    const uncommon = [...this.streams.values()].filter((s) => !isCommonFormat(s.format)).length;
+    if (!isCommonFormat(format) && uncommon >= MAX_UNCOMMON_STREAMS) {
+      this.#log.warn(`not starting another uncommon encoder (${key}): ${uncommon} run already`);
       return undefined;
     }
-    if (!stream) {
-      stream = new OutputStream(
-        format,
-        (f) => createEncoder(f, this.#encoderOptions),
-        this.clock,
-      );
-      this.streams.set(key, stream);
-      stream.onError = (error) => this.#dropStream(stream!, error);
-      // Started from the PCM already held, so its first listener hears audio at once.
-      try {
-        for (const chunk of this.ring.future(this.clock.nowUs())) stream.feed(chunk);
-      } catch (error) {
-        this.#dropStream(stream, error);
-        return undefined;
-      }
-      this.#log.debug(`encoder started: ${key}`);
+    const nowUs = this.clock.nowUs();
+    if (!this.#encoderStarts.take(nowUs)) {
+      this.#log.warn(`not starting an encoder for ${key}: too many started lately`);
+      return undefined;
     }
+    const stream = new OutputStream(
+      format,
+      (f) => createEncoder(f, this.#encoderOptions),
+      this.clock,
+    );
+    this.streams.set(key, stream);
+    stream.onError = (error) => this.#dropStream(stream, error);
+    // Started from the PCM already held, so its first listener hears audio at once; the
+    // backlog is encoded in slices, so nobody's time answers wait behind it.
+    try {
+      stream.catchUp(this.ring.future(nowUs));
+    } catch (error) {
+      this.#dropStream(stream, error);
+      return undefined;
+    }
+    this.#log.debug(`encoder started: ${key}`);
     return stream;
   }
 
@@ -190,7 +213,7 @@ export class Group implements GroupPort {
     const current = session.stream?.format;
     const wanted = { codec: "pcm", sample_rate: 48_000, channels: 2, bit_depth: 16, ...current };
     const format = { ...wanted, ...request } as AudioFormat;
-    if (canProduce(format)) return format;
+    if (canProduce(format)) return normalizeFormat(format);
     this.#log.debug(`${session.displayName} asked for a format we cannot produce`);
     return undefined;
   }
@@ -222,8 +245,9 @@ export class Group implements GroupPort {
   /** An encoder failed: its listeners are told why and closed; everyone else plays on. */
   #dropStream(stream: OutputStream, error: unknown) {
     const reason = error instanceof Error ? error.message : String(error);
-    this.#log.error(`${formatKey(stream.format)} output failed: ${reason}`);
-    this.streams.delete(formatKey(stream.format));
+    const key = formatKey(stream.format);
+    this.#log.error(`${key} output failed: ${reason}`);
+    if (this.streams.get(key) === stream) this.streams.delete(key);
     stream.close();
     for (const subscriber of [...stream.subscribers]) {
       subscriber.close(1011, `the ${stream.format.codec} encoder failed`);

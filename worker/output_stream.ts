@@ -13,6 +13,9 @@ import type { FramedChunk } from "./send_queue.ts";
 
 /** A chunk due sooner than this cannot be decoded and scheduled by a client in time. */
 export const MIN_USEFUL_LEAD_US = 50_000;
+/** `catchUp` encodes at once what plays this soon; the rest of the backlog in slices. */
+const URGENT_US = 300_000;
+const BACKLOG_SLICE_MS = 1;
 
 export interface Subscriber {
   deliver(chunk: FramedChunk): void;
@@ -26,6 +29,9 @@ export class OutputStream {
   /** An encoder failed outside `feed` (while publishing what it held during its start). */
   onError?: (error: unknown) => void;
   #held: FramedChunk[] = [];
+  /** Held audio still to encode after `catchUp`; new chunks queue behind it. */
+  #backlog: PcmChunk[] = [];
+  #closed = false;
   #segment = -1;
   #anchorUs = 0;
   #framesOut = 0;
@@ -46,6 +52,41 @@ export class OutputStream {
 
   /** Encodes one timeline chunk and hands the framed result to every subscriber. */
   feed(chunk: PcmChunk): void {
+    if (this.#backlog.length) this.#backlog.push(chunk); // after the backlog, in order
+    else this.#encode(chunk);
+  }
+
+  /**
+   * Starts the stream from audio the worker already holds (up to 5 s): what plays within
+   * URGENT_US is encoded now, so the first listener hears audio at once; the rest in slices
+   * of BACKLOG_SLICE_MS, so time answers and sends of everyone on this worker go on meanwhile.
+   */
+  catchUp(chunks: readonly PcmChunk[]): void {
+    const urgentUntilUs = this.clock.nowUs() + URGENT_US;
+    let i = 0;
+    for (; i < chunks.length && chunks[i].playAtUs < urgentUntilUs; i++) this.#encode(chunks[i]);
+    if (i === chunks.length) return;
+    this.#backlog.push(...chunks.slice(i));
+    this.#drainBacklogSoon();
+  }
+
+  #drainBacklogSoon() {
+    setTimeout(() => {
+      if (this.#closed) return;
+      const until = performance.now() + BACKLOG_SLICE_MS;
+      try {
+        while (this.#backlog.length && performance.now() < until) {
+          this.#encode(this.#backlog.shift()!);
+        }
+      } catch (error) {
+        this.#backlog = [];
+        return this.onError?.(error);
+      }
+      if (this.#backlog.length) this.#drainBacklogSoon();
+    }, 0);
+  }
+
+  #encode(chunk: PcmChunk) {
     if (chunk.segment !== this.#segment) this.#restart(chunk);
     this.encodedChunks++;
     this.#publish(this.#encoder.encode(chunk.pcm));
@@ -76,7 +117,7 @@ export class OutputStream {
     const encoder = this.makeEncoder(this.format);
     this.#encoder = encoder;
     encoder.ready?.then(() => {
-      if (this.#encoder !== encoder) return;
+      if (this.#closed || this.#encoder !== encoder) return;
       try {
         this.#publish(encoder.takeHeld?.() ?? []);
       } catch (error) {
@@ -95,6 +136,7 @@ export class OutputStream {
   reset(): void {
     if (this.#segment !== -1) this.#replaceEncoder();
     this.#held = [];
+    this.#backlog = [];
     this.#segment = -1;
   }
 
@@ -110,6 +152,8 @@ export class OutputStream {
 
   /** Frees the encoder; the stream is not used after this. */
   close(): void {
+    this.#closed = true;
+    this.#backlog = [];
     this.#encoder.close?.();
   }
 

@@ -12,8 +12,14 @@ import {
   parseClientMessage,
   serverMessage,
 } from "../protocol/messages.ts";
-import { MAX_INVALID_MESSAGES, MAX_MESSAGE_BYTES, MessageBudget } from "./client_limits.ts";
-import { chooseFormat } from "./encoders/negotiate.ts";
+import {
+  BURST_MESSAGES,
+  MAX_INVALID_MESSAGES,
+  MAX_MESSAGE_BYTES,
+  MESSAGES_PER_SECOND,
+} from "./client_limits.ts";
+import { TokenBucket } from "./token_bucket.ts";
+import { producibleFormats } from "./encoders/negotiate.ts";
 import { MIN_USEFUL_LEAD_US, type OutputStream, type Subscriber } from "./output_stream.ts";
 import { type FramedChunk, SendQueue } from "./send_queue.ts";
 
@@ -68,7 +74,7 @@ export class Session implements Subscriber {
   #queue: SendQueue;
   #helloTimer?: ReturnType<typeof setTimeout>;
   #closed = false;
-  #budget = new MessageBudget();
+  #budget = new TokenBucket(BURST_MESSAGES, MESSAGES_PER_SECOND);
 
   constructor(readonly connection: Connection, readonly group: GroupPort) {
     this.#queue = new SendQueue(
@@ -181,10 +187,15 @@ export class Session implements Subscriber {
     let format: AudioFormat | undefined;
     if (this.hasRole("player")) {
       const support = hello.player_support;
-      format = chooseFormat(support?.supported_formats ?? []);
-      if (!format) {
+      const candidates = producibleFormats(support?.supported_formats ?? []);
+      if (candidates.length === 0) {
         const listed = support?.supported_formats.map(describe).join(", ") || "none";
         return this.close(CLOSE_POLICY, `no audio format we can produce (client lists ${listed})`);
+      }
+      // The client's favourite, or the next it lists if this worker cannot start that encoder.
+      format = candidates.find((candidate) => this.group.streamFor(candidate));
+      if (!format) {
+        return this.close(CLOSE_TRY_LATER, "no encoder free for your formats: try later");
       }
       this.#queue.maxLeadUs = leadFor(format, support?.buffer_capacity ?? Infinity);
     }

@@ -39,7 +39,7 @@ function rssBytes(pid: number): number {
 }
 
 /** Direct children of `pid`, over all its threads (each thread lists the ones it forked). */
-function childrenOf(pid: number): number[] {
+export function childrenOf(pid: number): number[] {
   const children: number[] = [];
   try {
     for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {

@@ -47,6 +47,8 @@ async function main() {
   const url = `ws://127.0.0.1:${port}/sendspin`;
   const server = await startSendspin({ workers }, port);
   const roots = server.processes.map((p) => p.pid);
+  let exited = false;
+  server.processes[0].status.then(() => exited = true);
   const run: Run = { measuring: false, online: true, stopping: false, probeTimeouts: 0 };
   let nextIndex = 0;
   const join = () => {
@@ -86,6 +88,9 @@ async function main() {
     console.log("|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (let minute = 1; minute <= minutes; minute++) {
       await sleep(60_000);
+      if (exited) {
+        throw new Error(`the server stopped in minute ${minute}: ${server.errors[0].tail}`);
+      }
       const tree = sampleTree(roots);
       const sum = (f: (l: Listener) => number) => steady.reduce((a, l) => a + f(l), 0);
       const sample: Sample = {

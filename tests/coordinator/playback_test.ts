@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import { Playback } from "../../coordinator/playback.ts";
 import type { Source } from "../../coordinator/sources/source.ts";
-import { Timeline } from "../../coordinator/timeline.ts";
-import { Logger } from "../../protocol/log.ts";
-import { systemClock } from "../../protocol/clock.ts";
-
-const quiet = new Logger("CRITICAL");
+import { testPlayback } from "../support/playback.ts";
 
 Deno.test("playback retries a failing source with growing delays, then plays", async () => {
   const attempts: number[] = [];
@@ -19,14 +14,7 @@ Deno.test("playback retries a failing source with growing delays, then plays", a
     },
   };
   let chunks = 0;
-  const timeline = new Timeline({ clock: systemClock, emit: () => chunks++ });
-  const playback = new Playback({
-    source,
-    timeline,
-    log: quiet,
-    onStopped: () => {},
-    retryDelaysMs: [20, 40, 80],
-  });
+  const playback = testPlayback(source, { onChunk: () => chunks++, retryDelaysMs: [20, 40, 80] });
   await playback.setWanted(true);
   while (chunks === 0) await new Promise((r) => setTimeout(r, 10));
   await playback.setWanted(false);
@@ -50,8 +38,7 @@ Deno.test("playback stops decoding when nobody listens, and tells the workers", 
       }
     },
   };
-  const timeline = new Timeline({ clock: systemClock, emit: () => {} });
-  const playback = new Playback({ source, timeline, log: quiet, onStopped: () => stopped++ });
+  const playback = testPlayback(source, { onStopped: () => stopped++ });
   await playback.setWanted(true);
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(open, 1);
@@ -59,4 +46,25 @@ Deno.test("playback stops decoding when nobody listens, and tells the workers", 
   assert.equal(open, 0, "the decoder was closed");
   assert.equal(stopped, 1);
   assert.equal(playback.active, false);
+});
+
+Deno.test("a source that played a while and then failed retries after the first delay again", async () => {
+  const attempts: number[] = [];
+  const source: Source = {
+    label: "radio",
+    live: true,
+    async *decode() {
+      attempts.push(performance.now());
+      if (attempts.length <= 2) throw new Error("connection refused"); // two quick failures
+      yield new Int16Array(2_880 * 2);
+      await new Promise((r) => setTimeout(r, 60)); // then it plays "a while"
+      throw new Error("connection reset");
+    },
+  };
+  const playback = testPlayback(source, { retryDelaysMs: [20, 200, 400], healthyAfterMs: 50 });
+  await playback.setWanted(true);
+  while (attempts.length < 4) await new Promise((r) => setTimeout(r, 5));
+  await playback.setWanted(false);
+  const afterHealthy = attempts[3] - attempts[2];
+  assert.ok(afterHealthy < 60 + 200, `back to the first delay, not the third: ${afterHealthy} ms`);
 });

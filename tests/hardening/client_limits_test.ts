@@ -8,8 +8,9 @@ import {
   BURST_MESSAGES,
   MAX_INVALID_MESSAGES,
   MAX_MESSAGE_BYTES,
-  MessageBudget,
+  MESSAGES_PER_SECOND,
 } from "../../worker/client_limits.ts";
+import { TokenBucket } from "../../worker/token_bucket.ts";
 import { format, RawClient } from "../support/raw_client.ts";
 import { startServer, type TestServer } from "../support/server.ts";
 import { assertContiguousAndOnTime } from "./steady_listener.ts";
@@ -19,7 +20,7 @@ const status = async (server: TestServer) =>
   await (await fetch(new URL("/api/status", server.url))).json();
 
 Deno.test("the message budget allows a burst, then its steady rate", () => {
-  const budget = new MessageBudget();
+  const budget = new TokenBucket(BURST_MESSAGES, MESSAGES_PER_SECOND);
   for (let i = 0; i < BURST_MESSAGES; i++) assert.ok(budget.take(0), `message ${i}`);
   assert.equal(budget.take(0), false, "the burst is spent");
   assert.ok(budget.take(100_000), "0.1 s later, two more are allowed");
@@ -69,7 +70,7 @@ Deno.test("a message over 64 KiB closes its sender (1009) and no one else", opts
 });
 
 Deno.test("a flood of messages closes its sender and no one else", opts, async () => {
-  await offender(
+  const counts = await offender(
     async (c) => {
       // Fast, but stopping once closed: bytes sent to a closed socket make the kernel reset
       // the connection, and the client would miss the close frame's code.
@@ -81,6 +82,7 @@ Deno.test("a flood of messages closes its sender and no one else", opts, async (
     1008,
     /too many messages/,
   );
+  assert.ok(counts.rejected_messages >= 1, "the flood was refused and counted");
 });
 
 Deno.test("invalid messages are refused and counted; too many close the client", opts, async () => {

@@ -4,18 +4,15 @@
  * line. Listeners keep their audio across every one of them.
  */
 import assert from "node:assert/strict";
-import { Playback } from "../../coordinator/playback.ts";
 import type { Source } from "../../coordinator/sources/source.ts";
 import { hasFfmpeg } from "../../coordinator/sources/ffmpeg.ts";
-import { Timeline } from "../../coordinator/timeline.ts";
-import { systemClock } from "../../protocol/clock.ts";
-import { Logger } from "../../protocol/log.ts";
+import { childrenOf } from "../bench/process_tree.ts";
+import { testPlayback } from "../support/playback.ts";
 import { format, RawClient } from "../support/raw_client.ts";
 import { startServer } from "../support/server.ts";
 import { testSignal, wavBytes, writeTempWav } from "../support/wav.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-const quiet = new Logger("CRITICAL");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ffmpeg = await hasFfmpeg();
 const needsFfmpeg = { ...opts, ignore: !ffmpeg };
@@ -58,15 +55,7 @@ Deno.test("a source that goes silent is dropped after the stall timeout and retr
       await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
     },
   };
-  const timeline = new Timeline({ clock: systemClock, emit: () => {} });
-  const playback = new Playback({
-    source,
-    timeline,
-    log: quiet,
-    onStopped: () => {},
-    retryDelaysMs: [10],
-    stallMs: 150,
-  });
+  const playback = testPlayback(source, { retryDelaysMs: [10], stallMs: 150 });
   await playback.setWanted(true);
   await until("a second attempt", () => attempts >= 3, 5_000);
   await playback.setWanted(false);
@@ -83,14 +72,7 @@ Deno.test("a stream that keeps dropping after a moment is retried with growing d
       throw new Error("connection reset");
     },
   };
-  const timeline = new Timeline({ clock: systemClock, emit: () => {} });
-  const playback = new Playback({
-    source,
-    timeline,
-    log: quiet,
-    onStopped: () => {},
-    retryDelaysMs: [20, 60, 180],
-  });
+  const playback = testPlayback(source, { retryDelaysMs: [20, 60, 180] });
   await playback.setWanted(true);
   await until("four attempts", () => attempts.length >= 4, 5_000);
   await playback.setWanted(false);
@@ -162,16 +144,13 @@ Deno.test(
 
 /** Pids of ffmpeg processes started by this test process. */
 function ffmpegChildren(): number[] {
-  const pids: number[] = [];
-  for (const task of Deno.readDirSync(`/proc/${Deno.pid}/task`)) {
-    const text = Deno.readTextFileSync(`/proc/${Deno.pid}/task/${task.name}/children`);
-    for (const pid of text.split(" ").filter(Boolean).map(Number)) {
-      try {
-        if (Deno.readTextFileSync(`/proc/${pid}/comm`).trim() === "ffmpeg") pids.push(pid);
-      } catch { /* it just exited */ }
+  return childrenOf(Deno.pid).filter((pid) => {
+    try {
+      return Deno.readTextFileSync(`/proc/${pid}/comm`).trim() === "ffmpeg";
+    } catch {
+      return false; // it just exited
     }
-  }
-  return pids;
+  });
 }
 
 Deno.test(

@@ -44,8 +44,24 @@ export function canProduce(format: AudioFormat): boolean {
   }
 }
 
+/** The client's formats we can produce, in its order of preference, normalised. */
+export function producibleFormats(supported: readonly AudioFormat[]): AudioFormat[] {
+  return supported.filter(canProduce).map(normalizeFormat);
+}
+
 export function chooseFormat(supported: readonly AudioFormat[]): AudioFormat | undefined {
-  return supported.find(canProduce);
+  return producibleFormats(supported)[0];
+}
+
+/** Opus carries no bit depth: every Opus request is one format, so one encoder. */
+export function normalizeFormat(format: AudioFormat): AudioFormat {
+  return format.codec === "opus" ? { ...format, bit_depth: 16 } : format;
+}
+
+/** The formats nearly every client asks for; a worker always has room for these. */
+export function isCommonFormat(format: AudioFormat): boolean {
+  return format.channels === 2 && format.bit_depth === 16 &&
+    (format.sample_rate === 48_000 || format.sample_rate === 44_100);
 }
 
 /** A stable key, so listeners of one format share one encoder. */

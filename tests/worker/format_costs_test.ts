@@ -1,0 +1,108 @@
+/**
+ * What a client can make a worker spend on formats: Opus bit depths are one format, uncommon
+ * formats and encoder starts are capped, and a new encoder's backlog is encoded in slices
+ * (the urgent part at once) without reordering anything.
+ */
+import assert from "node:assert/strict";
+import { Group } from "../../worker/group.ts";
+import { Session } from "../../worker/session.ts";
+import { Logger } from "../../protocol/log.ts";
+import type { AudioFormat } from "../../protocol/messages.ts";
+import { CHUNK_BYTES } from "../../protocol/pcm.ts";
+import { OutputStream } from "../../worker/output_stream.ts";
+import { createEncoder, formatKey, normalizeFormat } from "../../worker/encoders/negotiate.ts";
+
+const f = (codec: AudioFormat["codec"], sample_rate = 48_000, channels = 2, bit_depth = 16) => ({
+  codec,
+  sample_rate,
+  channels,
+  bit_depth,
+});
+
+function group() {
+  const clock = { us: 1_000_000, nowUs: () => clock.us };
+  return {
+    clock,
+    group: new Group({ serverId: "s", name: "P", clock, log: new Logger("CRITICAL") }),
+  };
+}
+
+Deno.test("every Opus request is one format, whatever bit depth it names", () => {
+  assert.equal(formatKey(normalizeFormat(f("opus", 48_000, 2, 24))), formatKey(f("opus")));
+  const { group: g } = group();
+  const a = g.streamFor(f("opus", 48_000, 2, 16));
+  const b = g.streamFor(f("opus", 48_000, 2, 17));
+  assert.equal(a, b, "one encoder");
+  assert.equal(a!.format.bit_depth, 16);
+  a!.close();
+});
+
+Deno.test("encoder starts are rate-limited; common formats keep their room", () => {
+  const { group: g, clock } = group();
+  const uncommon = [8_000, 11_025, 16_000, 22_050, 24_000, 32_000, 88_200, 96_000, 176_400]
+    .map((rate) => f("pcm", rate, 1, 24));
+  const started = uncommon.map((format) => g.streamFor(format)).filter(Boolean);
+  assert.equal(started.length, 6, "a burst of six, then no more for now");
+  clock.us += 60_000_000; // a minute later the bucket has refilled
+  assert.ok(g.streamFor(uncommon[6]), "the seventh");
+  assert.ok(g.streamFor(uncommon[7]), "the eighth uncommon format");
+  assert.equal(g.streamFor(uncommon[8]), undefined, "a ninth uncommon one is refused");
+  assert.ok(g.streamFor(f("pcm")), "PCM 48k/16/2 always has room");
+  for (const stream of g.streams.values()) stream.close();
+});
+
+Deno.test("a new encoder's backlog: the urgent part at once, the rest in slices, in order", async () => {
+  const clock = { us: 0, nowUs: () => clock.us };
+  const stream = new OutputStream(f("pcm"), (format) => createEncoder(format), clock);
+  const got: number[] = [];
+  stream.subscribers.add({ deliver: (c) => got.push(c.playAtUs), close: () => {} });
+  const chunk = (i: number) => ({
+    segment: 1,
+    playAtUs: 100_000 + i * 60_000,
+    pcm: new Uint8Array(CHUNK_BYTES),
+  });
+  stream.catchUp(Array.from({ length: 80 }, (_, i) => chunk(i)));
+  assert.equal(got.length, 4, "what plays within 300 ms is sent at once");
+  stream.feed(chunk(80)); // a new chunk arrives while the backlog is being encoded
+  const deadline = performance.now() + 2_000;
+  while (got.length < 81 && performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  assert.deepEqual(got, Array.from({ length: 81 }, (_, i) => 100_000 + i * 60_000));
+  stream.close();
+});
+
+Deno.test("a listener whose first format cannot start gets the next one it lists", () => {
+  const { group: g, clock } = group();
+  const uncommon = [8_000, 11_025, 16_000, 22_050, 24_000, 32_000, 88_200, 96_000]
+    .map((rate) => f("pcm", rate, 1, 24));
+  for (const format of uncommon) {
+    clock.us += 60_000_000;
+    assert.ok(g.streamFor(format), `${format.sample_rate}`);
+  }
+  const sent: string[] = [];
+  const session = new Session({
+    send: (d) => typeof d === "string" && sent.push(d),
+    close: (code, reason) => sent.push(`closed ${code} ${reason}`),
+    bufferedAmount: () => 0,
+  }, g);
+  clock.us += 60_000_000;
+  session.onText(
+    JSON.stringify({
+      type: "client/hello",
+      payload: {
+        client_id: "c",
+        name: "late",
+        version: 1,
+        supported_roles: ["player@v1"],
+        "player@v1_support": {
+          supported_formats: [f("pcm", 176_400, 1, 24), f("pcm")],
+          buffer_capacity: 1 << 20,
+        },
+      },
+    }),
+    clock.us,
+  );
+  assert.equal(session.stream?.format.sample_rate, 48_000, sent.join("\n"));
+  for (const stream of g.streams.values()) stream.close();
+});
