@@ -231,12 +231,18 @@ export class WebSocketConnection {
   /** Closes for a protocol violation; returns 0 so the frame loop stops. */
   #fail(code: number, reason: string): number {
     this.close(code, reason);
-    return 0;
+    return this.#stop();
   }
 
-  /** A handler refused the message (and closes the connection): read no further. */
+  /**
+   * A handler refused the message (and closed the connection): read no further. The socket is
+   * cut as soon as the close frame is out, so a client still pushing a huge frame costs no
+   * more reads (a pause would not stop Deno's socket from reading).
+   */
   #stop(): number {
     this.#stopped = true;
+    if (this.socket.writableFinished) this.socket.destroy();
+    else this.socket.once("finish", () => this.socket.destroy());
     return 0;
   }
 }
