@@ -62,11 +62,18 @@ const REASONS: Record<number, string> = {
 
 /** Listens, or rejects with the listen error (its `code` says why: EADDRINUSE...). */
 export function listen(options: FrontOptions): Promise<Front> {
-  const sockets = new Set<Socket>();
+  /** Plain HTTP connections, and WebSockets (which their sessions close on shutdown). */
+  const sockets = { http: new Set<Socket>(), websocket: new Set<Socket>() };
   const server: Server = createServer({ pauseOnConnect: false }, (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    serveConnection(socket, options);
+    sockets.http.add(socket);
+    socket.on("close", () => {
+      sockets.http.delete(socket);
+      sockets.websocket.delete(socket);
+    });
+    serveConnection(socket, options, () => {
+      sockets.http.delete(socket);
+      sockets.websocket.add(socket);
+    });
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -85,17 +92,22 @@ export function listen(options: FrontOptions): Promise<Front> {
   });
 }
 
-async function closeAll(server: Server, sockets: Set<Socket>): Promise<void> {
+/** Browsers keep idle connections open: those go at once; WebSockets get a grace to close. */
+async function closeAll(
+  server: Server,
+  sockets: { http: Set<Socket>; websocket: Set<Socket> },
+): Promise<void> {
   const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+  for (const socket of sockets.http) socket.destroy();
   const deadline = Date.now() + SHUTDOWN_GRACE_MS;
-  while (sockets.size && Date.now() < deadline) {
+  while (sockets.websocket.size && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  for (const socket of sockets) socket.destroy();
+  for (const socket of sockets.websocket) socket.destroy();
   await stopped;
 }
 
-function serveConnection(socket: Socket, options: FrontOptions): void {
+function serveConnection(socket: Socket, options: FrontOptions, onUpgraded: () => void): void {
   socket.setNoDelay(true);
   socket.on("error", () => socket.destroy());
   let received: Uint8Array = new Uint8Array(0);
@@ -161,6 +173,7 @@ function serveConnection(socket: Socket, options: FrontOptions): void {
         "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n" +
           `sec-websocket-accept: ${accept}\r\n\r\n`,
       );
+      onUpgraded();
       return options.onWebSocket(socket, received);
     }
     const keepAlive = wantsKeepAlive(head) && !hasBody(head);
