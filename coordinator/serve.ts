@@ -59,6 +59,7 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
     opusBitrate: config.opusBitrate,
     maxClients: config.maxClients,
   });
+  const dial = config.clients.filter((url) => url.startsWith("ws")).map((url) => new URL(url));
   let playback: Playback | undefined = undefined;
   const noneLeft = Promise.withResolvers<void>();
   const workers: WorkerPool = new WorkerPool({
@@ -71,7 +72,7 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
     onNoneLeft: () => noneLeft.resolve(),
     spawn: (index, port, onStatus) =>
       config.workers === 1
-        ? startInProcessWorker(index, { ...workerOptions(index, port), log, onStatus })
+        ? startInProcessWorker(index, { ...workerOptions(index, port), log, onStatus, dial })
         : startSubprocessWorker(index, {
           ...workerOptions(index, port),
           logLevel: config.logLevel,
@@ -105,9 +106,8 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
     log.info(`Workers listen on ports ${ports}: put a reverse proxy in front for one URL`);
   }
   log.info(`Playing ${source.label} whenever someone listens`);
-  for (const client of config.clients) {
-    // Dialling listening clients and Chromecasts is its own piece of work (issue 8).
-    log.warn(`--client ${client} is not dialled: this version only accepts connections`);
+  for (const client of config.clients.filter((url) => url.startsWith("cast:"))) {
+    log.warn(`--client ${client} is not dialled: Cast devices are not supported yet`);
   }
   options.onReady?.({ port, pool: workers });
 

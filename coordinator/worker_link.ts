@@ -22,6 +22,8 @@ export interface WorkerLink {
 
 export interface InProcessWorkerOptions extends WorkerServerOptions {
   log: Logger;
+  /** Listening clients to dial (only an in-process worker dials: `--client` needs one worker). */
+  dial?: URL[];
 }
 
 /** Status messages of every worker go to one handler, in arrival order per worker. */

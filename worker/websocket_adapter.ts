@@ -5,9 +5,19 @@ import { WebSocketConnection } from "./edge/websocket.ts";
 import type { GroupPort } from "./session.ts";
 import { Session } from "./session.ts";
 
-export function acceptSendspin(socket: Socket, already: Uint8Array, group: GroupPort): void {
-  const connection = new WebSocketConnection(socket, MAX_MESSAGE_BYTES);
+/**
+ * Starts a session on `socket` (`side` "client" when we dialled a listening client); the
+ * promise settles when the connection is gone.
+ */
+export function acceptSendspin(
+  socket: Socket,
+  already: Uint8Array,
+  group: GroupPort,
+  side: "server" | "client" = "server",
+): Promise<void> {
+  const connection = new WebSocketConnection(socket, MAX_MESSAGE_BYTES, side);
   const session = new Session(connection, group);
+  const closed = Promise.withResolvers<void>();
   // One client's trouble never reaches the others: close just this one.
   const guarded = (handle: () => void) => {
     try {
@@ -25,6 +35,10 @@ export function acceptSendspin(socket: Socket, already: Uint8Array, group: Group
     },
     onBinary: () => guarded(() => session.onBinary()),
     onTooBig: () => guarded(() => session.onTooBig()),
-    onClosed: () => session.onClosed(),
+    onClosed: () => {
+      session.onClosed();
+      closed.resolve();
+    },
   }, already);
+  return closed.promise;
 }

@@ -12,6 +12,7 @@ import { Group, PACE_INTERVAL_MS } from "./group.ts";
 import { type Front, listen } from "./edge/http_front.ts";
 import { createRoutes, SENDSPIN_PATH } from "./http.ts";
 import { acceptSendspin } from "./websocket_adapter.ts";
+import { keepDialling } from "./listening_client.ts";
 
 /** What a worker's server is, wherever the worker runs. */
 export interface WorkerServerOptions {
@@ -35,6 +36,8 @@ export interface WorkerOptions extends WorkerServerOptions {
   /** The coordinator's clock when in its process; absent, it is calibrated over the pipes. */
   clock?: Clock;
   log: Logger;
+  /** Listening clients to dial (`--client ws://...`; single worker, in the coordinator). */
+  dial?: URL[];
 }
 
 /** The longest the command loop runs before it lets the event loop serve the sockets. */
@@ -167,6 +170,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     return;
   }
   report({ type: "listening", worker: index, port: front.port });
+  for (const url of options.dial ?? []) keepDialling(url, group, log, stop.signal);
 
   await commands;
   pace(false);

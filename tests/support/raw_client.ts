@@ -25,8 +25,16 @@ export class RawClient {
 
   private constructor(readonly socket: WebSocket) {}
 
-  static async connect(baseUrl: string, options: RawClientOptions): Promise<RawClient> {
-    const socket = new WebSocket(new URL("/sendspin", baseUrl).href.replace(/^http/, "ws"));
+  static connect(baseUrl: string, options: RawClientOptions): Promise<RawClient> {
+    const url = new URL("/sendspin", baseUrl).href.replace(/^http/, "ws");
+    return RawClient.speakOn(new WebSocket(url), options);
+  }
+
+  /**
+   * Speaks as a client on `socket`, which may also be a server-side socket: a listening
+   * client that the party server dialled (the client says hello first either way).
+   */
+  static async speakOn(socket: WebSocket, options: RawClientOptions): Promise<RawClient> {
     socket.binaryType = "arraybuffer";
     const client = new RawClient(socket);
     socket.onmessage = (event) => {
@@ -42,10 +50,12 @@ export class RawClient {
       }
     };
     socket.onclose = (event) => client.closed = { code: event.code, reason: event.reason };
-    await new Promise((resolve, reject) => {
-      socket.onopen = resolve;
-      socket.onerror = reject;
-    });
+    if (socket.readyState !== WebSocket.OPEN) {
+      await new Promise((resolve, reject) => {
+        socket.onopen = resolve;
+        socket.onerror = reject;
+      });
+    }
     client.helloSentUs = performance.now() * 1000;
     client.send("client/hello", {
       client_id: `raw-${crypto.randomUUID().slice(0, 8)}`,

@@ -39,23 +39,29 @@ export function acceptFor(key: string | undefined): string | undefined {
   return createHash("sha1").update(key + GUID).digest("base64");
 }
 
-/** One whole unfragmented server frame (servers never mask). */
-export function serverFrame(opcode: number, payload: Uint8Array): Uint8Array {
+/**
+ * One whole unfragmented frame. Servers never mask; a client (our server when it dials a
+ * listening client) must mask every frame with a fresh key.
+ */
+export function encodeFrame(opcode: number, payload: Uint8Array, masked = false): Uint8Array {
   const length = payload.byteLength;
-  const headerBytes = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const lengthBytes = length < 126 ? 0 : length < 65_536 ? 2 : 8;
+  const headerBytes = 2 + lengthBytes + (masked ? 4 : 0);
   const frame = new Uint8Array(headerBytes + length);
   frame[0] = 0x80 | opcode;
-  if (headerBytes === 2) {
-    frame[1] = length;
-  } else if (headerBytes === 4) {
-    frame[1] = 126;
+  frame[1] = (masked ? 0x80 : 0) | (lengthBytes === 0 ? length : lengthBytes === 2 ? 126 : 127);
+  if (lengthBytes === 2) {
     frame[2] = length >> 8;
     frame[3] = length & 0xff;
-  } else {
-    frame[1] = 127;
+  } else if (lengthBytes === 8) {
     new DataView(frame.buffer).setBigUint64(2, BigInt(length));
   }
   frame.set(payload, headerBytes);
+  if (masked) {
+    const mask = crypto.getRandomValues(new Uint8Array(4));
+    frame.set(mask, headerBytes - 4);
+    for (let i = 0; i < length; i++) frame[headerBytes + i] ^= mask[i & 3];
+  }
   return frame;
 }
 
@@ -76,7 +82,15 @@ export class WebSocketConnection {
   #graceTimer?: ReturnType<typeof setTimeout>;
   #handlers?: WebSocketHandlers;
 
-  constructor(readonly socket: Socket, readonly maxMessageBytes: number) {
+  /**
+   * `side` is which end of the WebSocket we are: "server" for guests who connect to us,
+   * "client" when we dialled a listening Sendspin client.
+   */
+  constructor(
+    readonly socket: Socket,
+    readonly maxMessageBytes: number,
+    readonly side: "server" | "client" = "server",
+  ) {
     socket.on("close", () => this.#onSocketClosed());
     socket.on("error", () => socket.destroy());
   }
@@ -97,11 +111,12 @@ export class WebSocketConnection {
   send(data: string | Uint8Array): void {
     if (this.#closing) return;
     if (typeof data === "string") {
-      this.socket.write(serverFrame(OP_TEXT, encoder.encode(data)));
+      this.socket.write(this.#encode(OP_TEXT, encoder.encode(data)));
       return;
     }
+    if (this.side === "client") return void this.socket.write(this.#encode(OP_BINARY, data));
     let frame = framedBinary.get(data);
-    if (!frame) framedBinary.set(data, frame = serverFrame(OP_BINARY, data));
+    if (!frame) framedBinary.set(data, frame = encodeFrame(OP_BINARY, data));
     this.socket.write(frame);
   }
 
@@ -114,8 +129,12 @@ export class WebSocketConnection {
     const payload = new Uint8Array(2 + reasonBytes.byteLength);
     new DataView(payload.buffer).setUint16(0, code);
     payload.set(reasonBytes, 2);
-    this.socket.end(serverFrame(OP_CLOSE, payload));
+    this.socket.end(this.#encode(OP_CLOSE, payload));
     this.#graceTimer = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS);
+  }
+
+  #encode(opcode: number, payload: Uint8Array): Uint8Array {
+    return encodeFrame(opcode, payload, this.side === "client");
   }
 
   #onSocketClosed(): void {
@@ -154,7 +173,10 @@ export class WebSocketConnection {
     const fin = (first & 0x80) !== 0;
     const opcode = first & 0x0f;
     if (first & 0x70) return this.#fail(CLOSE_PROTOCOL_ERROR, "reserved bits set");
-    if (!(second & 0x80)) return this.#fail(CLOSE_PROTOCOL_ERROR, "client frames must be masked");
+    const masked = (second & 0x80) !== 0;
+    if (masked !== (this.side === "server")) {
+      return this.#fail(CLOSE_PROTOCOL_ERROR, "only client frames are masked");
+    }
     let length = second & 0x7f;
     let headerBytes = 2;
     if (length === 126) {
@@ -189,11 +211,14 @@ export class WebSocketConnection {
         return this.#stop();
       }
     }
-    const total = headerBytes + 4 + length;
+    const maskBytes = masked ? 4 : 0;
+    const total = headerBytes + maskBytes + length;
     if (available < total) return 0;
-    const mask = buffer.subarray(at + headerBytes, at + headerBytes + 4);
-    const payload = buffer.slice(at + headerBytes + 4, at + total);
-    for (let i = 0; i < payload.length; i++) payload[i] ^= mask[i & 3];
+    const payload = buffer.slice(at + headerBytes + maskBytes, at + total);
+    if (masked) {
+      const mask = buffer.subarray(at + headerBytes, at + headerBytes + 4);
+      for (let i = 0; i < payload.length; i++) payload[i] ^= mask[i & 3];
+    }
     if (control) this.#control(opcode, payload);
     else this.#data(fin, payload);
     return total;
@@ -219,7 +244,7 @@ export class WebSocketConnection {
   #control(opcode: number, payload: Uint8Array): void {
     if (opcode === OP_PING) {
       if (this.bufferedAmount() < PONG_HIGH_WATER_BYTES) {
-        this.socket.write(serverFrame(OP_PONG, payload));
+        this.socket.write(this.#encode(OP_PONG, payload));
       }
     } else if (opcode === OP_CLOSE) {
       if (payload.byteLength === 1) return void this.#fail(CLOSE_PROTOCOL_ERROR, "bad close frame");

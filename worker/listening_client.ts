@@ -1,0 +1,65 @@
+/**
+ * A listening Sendspin client the party dials (`--client ws://...`): a speaker that waits
+ * for a server rather than finding one. Once connected it is a guest like any other; when
+ * it goes away it is dialled again, after 1 s, then twice as long each time up to 5 min.
+ * The console gets one line per change of state, not one per attempt.
+ */
+import type { Logger } from "../protocol/log.ts";
+import { sleepMs } from "../protocol/sleep.ts";
+import { DialError, dialWebSocket } from "./edge/dial.ts";
+import type { GroupPort } from "./session.ts";
+import { acceptSendspin } from "./websocket_adapter.ts";
+
+export const FIRST_RETRY_MS = 1_000;
+export const MAX_RETRY_MS = 5 * 60_000;
+
+export interface DialOptions {
+  /** Tests shorten the waits. */
+  firstRetryMs?: number;
+  maxRetryMs?: number;
+}
+
+export async function keepDialling(
+  url: URL,
+  group: GroupPort,
+  log: Logger,
+  signal: AbortSignal,
+  options: DialOptions = {},
+): Promise<void> {
+  const first = options.firstRetryMs ?? FIRST_RETRY_MS;
+  const max = options.maxRetryMs ?? MAX_RETRY_MS;
+  let delay = first;
+  let state: "starting" | "connected" | "away" = "starting";
+  while (!signal.aborted) {
+    let dialled;
+    try {
+      dialled = await dialWebSocket(url);
+    } catch (error) {
+      const why = error instanceof DialError ? error.message : String(error);
+      if (state !== "away") {
+        log.warn(
+          `client ${url.href} cannot be reached (${why}): dialling again, up to every ${
+            max / 60_000
+          } min`,
+        );
+        state = "away";
+      }
+      await sleepMs(delay, signal);
+      delay = Math.min(delay * 2, max);
+      continue;
+    }
+    if (signal.aborted) {
+      dialled.socket.destroy();
+      break;
+    }
+    log.info(`client ${url.href} connected`);
+    state = "connected";
+    delay = first;
+    await acceptSendspin(dialled.socket, dialled.already, group, "client");
+    if (signal.aborted) break;
+    log.warn(`client ${url.href} went away: dialling again in ${delay / 1000} s`);
+    state = "away";
+    await sleepMs(delay, signal);
+    delay = Math.min(delay * 2, max);
+  }
+}
