@@ -9,6 +9,7 @@ import { CHUNK_FRAMES, SAMPLE_RATE } from "../protocol/pcm.ts";
 import type { TrackTags } from "../protocol/tags.ts";
 import { durationUs } from "../protocol/timestamps.ts";
 import { formatBanner, lanAddress } from "./banner.ts";
+import { advertise } from "./discovery/mdns.ts";
 import type { ServeConfig } from "./config.ts";
 import { Playback } from "./playback.ts";
 import { hasFfmpeg } from "./sources/ffmpeg.ts";
@@ -101,6 +102,16 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
 
   const host = config.host === "0.0.0.0" || config.host === "::" ? lanAddress() : config.host;
   print(formatBanner(`http://${formatHost(host)}:${port}/`));
+  const advertised = advertise({
+    serverId,
+    name: config.name,
+    port,
+    // Only an address other machines can reach is worth announcing; an explicit --host is.
+    address: /^\d+\.\d+\.\d+\.\d+$/.test(host) && (host !== "127.0.0.1" || host === config.host)
+      ? host
+      : undefined,
+    log,
+  });
   if (portPerWorker && config.workers > 1) {
     const ports = workers.slots.map((s) => s.port).join(", ");
     log.info(`Workers listen on ports ${ports}: put a reverse proxy in front for one URL`);
@@ -117,6 +128,7 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
   });
   const why = await Promise.race([stopped, noneLeft.promise.then(() => "no workers" as const)]);
   if (why === "stop") log.info("Shutting down...");
+  await (await advertised)?.stop();
   await playback.setWanted(false);
   await workers.stop();
   if (why === "no workers") {

@@ -1,0 +1,188 @@
+/**
+ * mDNS, run as a user would run the program, inside a network namespace this test creates
+ * (loopback only, multicast on), so no multicast leaves the machine: a DNS-SD browser finds
+ * the party with its TXT record, and sees it withdrawn on Ctrl+C. Without multicast, the
+ * server says so once and plays on. Needs root and `ip`; skips with a reason otherwise.
+ */
+import assert from "node:assert/strict";
+import { SERVICE_TYPE } from "../../coordinator/discovery/mdns.ts";
+import { taskArgs } from "../support/program.ts";
+
+const ROOT = new URL("../../", import.meta.url);
+const BROWSER = new URL("./fixtures/mdns_browse.ts", import.meta.url).pathname;
+
+async function ip(...args: string[]): Promise<{ ok: boolean; error: string }> {
+  try {
+    const out = await new Deno.Command("ip", { args, stdout: "null", stderr: "piped" }).output();
+    return { ok: out.success, error: new TextDecoder().decode(out.stderr).trim() };
+  } catch (error) {
+    return { ok: false, error: (error as Error).message };
+  }
+}
+
+/** A fresh namespace: with `network`, loopback up with the multicast flag and route. */
+async function namespace(network: boolean): Promise<string | { skip: string }> {
+  if (Deno.uid() !== 0) return { skip: "needs root to create a network namespace" };
+  const name = `sendspin-test-${Deno.pid}-${network ? "lo" : "none"}`;
+  const created = await ip("netns", "add", name);
+  if (!created.ok) return { skip: `cannot create a network namespace: ${created.error}` };
+  if (network) {
+    await ip("-n", name, "link", "set", "lo", "up");
+    await ip("-n", name, "link", "set", "lo", "multicast", "on");
+    await ip("-n", name, "route", "add", "224.0.0.0/4", "dev", "lo");
+  }
+  return name;
+}
+
+function inNamespace(name: string, args: string[]): Deno.ChildProcess {
+  return new Deno.Command("ip", {
+    args: ["netns", "exec", name, Deno.execPath(), ...args],
+    cwd: ROOT,
+    env: { HOME: Deno.makeTempDirSync() },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** Collects a stream's lines; `next(test)` waits for the first line passing `test`. */
+function lines(stream: ReadableStream<Uint8Array>) {
+  const seen: string[] = [];
+  let wake = () => {};
+  (async () => {
+    let rest = "";
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+      const parts = (rest + text).split("\n");
+      rest = parts.pop()!;
+      seen.push(...parts);
+      wake();
+    }
+  })();
+  return {
+    seen,
+    next: async (what: string, test: (line: string) => boolean, ms = 15_000) => {
+      const deadline = Date.now() + ms;
+      while (Date.now() < deadline) {
+        const line = seen.find(test);
+        if (line !== undefined) return line;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 100);
+        });
+      }
+      throw new Error(`timed out waiting for ${what}; saw:\n${seen.join("\n")}`);
+    },
+  };
+}
+
+const serveArgs = (name: string) => [
+  ...taskArgs(),
+  "serve",
+  "--demo",
+  "--host",
+  "127.0.0.1",
+  "--port",
+  "8927",
+  "--name",
+  name,
+];
+
+Deno.test("mDNS: a browser finds the party (once for two workers) with its TXT record, then its goodbye", async (t) => {
+  const ns = await namespace(true);
+  if (typeof ns !== "string") {
+    console.log(`skipped: ${ns.skip}`);
+    return;
+  }
+  // Two workers share the port: the coordinator advertises once for both.
+  const server = inNamespace(ns, [...serveArgs("Netns Party"), "--workers", "2"]);
+  const serverOut = lines(server.stdout);
+  const serverErr = lines(server.stderr);
+  const browser = inNamespace(ns, ["run", "--allow-net", "--allow-sys", "--allow-read", BROWSER]);
+  const found = lines(browser.stdout);
+  lines(browser.stderr);
+  try {
+    await serverOut.next("the banner", (line) => line.includes("http://127.0.0.1:8927/"));
+    const line = await found.next("the service", (l) => l.startsWith('{"instance"'));
+    const service = JSON.parse(line);
+    await t.step("the instance is of our type, on our port and address", () => {
+      assert.ok(service.instance.endsWith(`.${SERVICE_TYPE}`), service.instance);
+      assert.equal(service.SRV.port, 8927);
+      assert.equal(service.A, "127.0.0.1");
+    });
+    await t.step("TXT names the path and the party", () => {
+      assert.deepEqual(service.TXT.sort(), ["name=Netns Party", "path=/sendspin"]);
+    });
+    await t.step("one instance for the two workers", async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1_500)); // three more queries
+      const instances = found.seen.filter((l) => l.startsWith('{"instance"'))
+        .map((l) => JSON.parse(l).instance);
+      assert.ok(instances.length >= 3, `answers: ${instances.length}`);
+      assert.deepEqual([...new Set(instances)], [service.instance]);
+    });
+    server.kill("SIGINT");
+    const goodbye = JSON.parse(await found.next("the goodbye", (l) => l.startsWith('{"goodbye"')));
+    assert.equal(goodbye.goodbye, service.instance);
+    assert.equal((await server.status).code, 0);
+    assert.ok(!serverErr.seen.some((l) => /mDNS|WARNING|ERROR/.test(l)), serverErr.seen.join("\n"));
+  } finally {
+    try {
+      server.kill("SIGKILL");
+    } catch { /* exited */ }
+    browser.kill("SIGKILL");
+    await Promise.allSettled([server.status, browser.status]);
+    await ip("netns", "del", ns);
+  }
+});
+
+Deno.test("mDNS without a network: one warning, and the party plays on", async (t) => {
+  const ns = await namespace(false);
+  if (typeof ns !== "string") {
+    console.log(`skipped: ${ns.skip}`);
+    return;
+  }
+  // Loopback is down: no address to announce (the default host), or none to join the group on.
+  const cases = [
+    { host: [], url: "http://127.0.0.1:8927/", why: /no network address/ },
+    {
+      host: ["--host", "127.0.0.1"],
+      url: "http://127.0.0.1:8927/",
+      why: /multicast group.*EINVAL/,
+    },
+  ];
+  try {
+    for (const { host, url, why } of cases) {
+      await t.step(host.join(" ") || "default host", async () => {
+        const server = inNamespace(ns, [
+          ...serveArgs("Quiet Party").filter((a) => a !== "--host" && a !== "127.0.0.1"),
+          ...host,
+        ]);
+        const serverOut = lines(server.stdout);
+        const serverErr = lines(server.stderr);
+        try {
+          await serverOut.next("the banner", (line) => line.includes(url));
+          const warning = await serverErr.next("the warning", (line) => line.includes("mDNS"));
+          assert.match(
+            warning,
+            /^WARNING: not announced on the network \(mDNS: .+\); guests can still open the URL$/,
+          );
+          assert.match(warning, why);
+          await new Promise((resolve) => setTimeout(resolve, 2_000));
+          assert.equal(
+            serverErr.seen.filter((line) => line.includes("mDNS")).length,
+            1,
+            "one line",
+          );
+          server.kill("SIGINT");
+          assert.equal((await server.status).code, 0, "it was still running, and stops cleanly");
+        } finally {
+          try {
+            server.kill("SIGKILL");
+          } catch { /* exited */ }
+          await server.status.catch(() => {});
+        }
+      });
+    }
+  } finally {
+    await ip("netns", "del", ns);
+  }
+});
