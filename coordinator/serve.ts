@@ -10,6 +10,8 @@ import type { TrackTags } from "../protocol/tags.ts";
 import { durationUs } from "../protocol/timestamps.ts";
 import { formatBanner, lanAddress } from "./banner.ts";
 import { advertise } from "./discovery/mdns.ts";
+import { keepCasting } from "./cast/cast_device.ts";
+import { sleepMs } from "../protocol/sleep.ts";
 import type { ServeConfig } from "./config.ts";
 import { Playback } from "./playback.ts";
 import { hasFfmpeg } from "./sources/ffmpeg.ts";
@@ -22,6 +24,8 @@ import { startInProcessWorker } from "./worker_link.ts";
 
 export const ASSETS_DIR = new URL("../web/dist/", import.meta.url);
 const CHUNK_US = durationUs(CHUNK_FRAMES, SAMPLE_RATE);
+/** Shutdown waits this long at most for Cast devices to quit the app. */
+const CAST_QUIT_WAIT_MS = 3_000;
 
 /** Thrown when the server cannot start or go on; `message` is the one line to show. */
 export class ServeError extends Error {}
@@ -117,9 +121,14 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
     log.info(`Workers listen on ports ${ports}: put a reverse proxy in front for one URL`);
   }
   log.info(`Playing ${source.label} whenever someone listens`);
-  for (const client of config.clients.filter((url) => url.startsWith("cast:"))) {
-    log.warn(`--client ${client} is not dialled: Cast devices are not supported yet`);
-  }
+  const stopCasting = new AbortController();
+  const casting = config.clients.filter((url) => url.startsWith("cast:")).map((url) =>
+    keepCasting(new URL(url), {
+      serverUrl: `http://${formatHost(host)}:${port}`,
+      log,
+      signal: stopCasting.signal,
+    })
+  );
   options.onReady?.({ port, pool: workers });
 
   const stopped = new Promise<"stop">((resolve) => {
@@ -128,6 +137,8 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
   });
   const why = await Promise.race([stopped, noneLeft.promise.then(() => "no workers" as const)]);
   if (why === "stop") log.info("Shutting down...");
+  stopCasting.abort(); // each Cast device is asked to quit the app, briefly
+  await Promise.race([Promise.all(casting), sleepMs(CAST_QUIT_WAIT_MS)]);
   await (await advertised)?.stop();
   await playback.setWanted(false);
   await workers.stop();
