@@ -11,12 +11,18 @@ import {
   CastMessageReader,
   encodeCastMessage,
 } from "../../coordinator/cast/cast_message.ts";
-import { SENDSPIN_APP_ID, SENDSPIN_NAMESPACE } from "../../coordinator/cast/cast_device.ts";
+import {
+  keepCasting,
+  SENDSPIN_APP_ID,
+  SENDSPIN_NAMESPACE,
+} from "../../coordinator/cast/cast_device.ts";
+import { Logger } from "../../protocol/log.ts";
 import { assertContiguousAndOnTime } from "../hardening/steady_listener.ts";
 import { format, RawClient } from "../support/raw_client.ts";
 import { startServer } from "../support/server.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
+const RECEIVER_NAMESPACE = "urn:x-cast:com.google.cast.receiver";
 const fixture = (name: string) =>
   Deno.readTextFileSync(new URL(`./fixtures/${name}`, import.meta.url));
 
@@ -26,7 +32,7 @@ interface Received extends CastMessage {
 }
 
 /** A Cast device on loopback: answers like a Chromecast and records what it is sent. */
-function fakeCastDevice() {
+function fakeCastDevice({ closeAppOnHello = false } = {}) {
   const listener = Deno.listenTls({
     hostname: "127.0.0.1",
     port: 0,
@@ -72,7 +78,11 @@ function fakeCastDevice() {
           running = false;
           send(message.namespace, "receiver-0", status(json.requestId));
         }
-        if (message.namespace === SENDSPIN_NAMESPACE) {
+        if (message.namespace === SENDSPIN_NAMESPACE && closeAppOnHello) {
+          // Someone at the TV closes the app right away.
+          running = false;
+          send(RECEIVER_NAMESPACE, "receiver-0", status(0));
+        } else if (message.namespace === SENDSPIN_NAMESPACE) {
           // What the receiver app does with the message: connect back as a listener.
           RawClient.connect(json.serverUrl, { formats: [format("flac")], name: json.playerName })
             .then((client) => receivers.push(client));
@@ -147,5 +157,64 @@ Deno.test(
       for (const receiver of device.receivers) await receiver.close();
       device.close();
     }
+  },
+);
+
+/** A logger that keeps its lines. */
+function recordingLog() {
+  const lines: string[] = [];
+  const log = new Logger("INFO");
+  log.info = (line: string) => lines.push(line);
+  log.warn = (line: string) => lines.push(line);
+  return { log, lines };
+}
+
+Deno.test("cast://: an app closed at the device stays closed", opts, async () => {
+  const device = fakeCastDevice({ closeAppOnHello: true });
+  const { log, lines } = recordingLog();
+  const stop = new AbortController();
+  try {
+    await keepCasting(new URL(`cast://127.0.0.1:${device.port}`), {
+      serverUrl: "http://127.0.0.1:1",
+      log,
+      signal: stop.signal,
+    });
+    assert.equal(device.received.filter((m) => m.json.type === "LAUNCH").length, 1);
+    assert.match(lines.at(-1)!, /closed on the device; it stays closed/);
+  } finally {
+    stop.abort();
+    device.close();
+  }
+});
+
+Deno.test(
+  "cast://: an unreachable device is one warning, retried until shutdown",
+  opts,
+  async () => {
+    // Something that hangs up on every connection: no TLS, no Cast, each attempt counted.
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    let attempts = 0;
+    (async () => {
+      for await (const conn of listener) {
+        attempts++;
+        conn.close();
+      }
+    })().catch(() => {});
+    const { log, lines } = recordingLog();
+    const stop = new AbortController();
+    const url = `cast://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
+    const casting = keepCasting(new URL(url), {
+      serverUrl: "http://127.0.0.1:1",
+      log,
+      signal: stop.signal,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 3_500)); // attempts at 0, 1 and 3 s
+    stop.abort();
+    await casting;
+    listener.close();
+    assert.ok(attempts >= 2 && attempts <= 3, `${attempts} attempts: retried, not hammered`);
+    assert.equal(lines.length, 1, lines.join("\n"));
+    assert.ok(lines[0].startsWith(`${url} cannot be reached (`), lines[0]);
+    assert.ok(lines[0].endsWith("): trying again, up to every 5 min"), lines[0]);
   },
 );
