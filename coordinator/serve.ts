@@ -24,8 +24,12 @@ import { startInProcessWorker } from "./worker_link.ts";
 
 export const ASSETS_DIR = new URL("../web/dist/", import.meta.url);
 const CHUNK_US = durationUs(CHUNK_FRAMES, SAMPLE_RATE);
-/** Shutdown waits this long at most for Cast devices to quit the app. */
-const CAST_QUIT_WAIT_MS = 3_000;
+/**
+ * Shutdown waits this long at most for Cast devices to quit the app: long enough for a
+ * launch under way (up to 10 s) to finish and be quit, rather than leave the TV pointing
+ * at a party that has ended.
+ */
+const CAST_QUIT_WAIT_MS = 12_000;
 
 /** Thrown when the server cannot start or go on; `message` is the one line to show. */
 export class ServeError extends Error {}

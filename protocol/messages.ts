@@ -210,3 +210,10 @@ export function parseClientMessage(text: string): ClientMessage {
 export function serverMessage(type: string, payload: Record<string, unknown>): string {
   return JSON.stringify({ type, payload });
 }
+
+/** Cuts text to at most `maxBytes` of UTF-8 (close reasons, DNS TXT strings), whole characters only. */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  let out = text;
+  while (new TextEncoder().encode(out).byteLength > maxBytes) out = out.slice(0, -1);
+  return out;
+}

@@ -1,7 +1,8 @@
 /**
  * A listening Sendspin client the party dials (`--client ws://...`): a speaker that waits
  * for a server rather than finding one. Once connected it is a guest like any other; when
- * it goes away it is dialled again, after 1 s, then twice as long each time up to 5 min.
+ * it goes away it is dialled again, after 1 s, then twice as long each time up to 5 min (the
+ * wait starts over after a session of 10 s or more).
  * The console gets one line per change of state, not one per attempt.
  */
 import type { Logger } from "../protocol/log.ts";
@@ -12,6 +13,8 @@ import { acceptSendspin } from "./websocket_adapter.ts";
 
 export const FIRST_RETRY_MS = 1_000;
 export const MAX_RETRY_MS = 5 * 60_000;
+/** A session this long was a real one: the next wait starts over at 1 s. */
+const STABLE_SESSION_MS = 10_000;
 
 export interface DialOptions {
   /** Tests shorten the waits. */
@@ -54,9 +57,11 @@ export async function keepDialling(
     }
     log.info(`client ${url.href} connected`);
     state = "connected";
-    delay = first;
+    const since = Date.now();
     await acceptSendspin(dialled.socket, dialled.already, group, "client");
     if (signal.aborted) break;
+    // A client that accepts and hangs up at once is not hammered either.
+    if (Date.now() - since >= STABLE_SESSION_MS) delay = first;
     log.warn(`client ${url.href} went away: dialling again in ${delay / 1000} s`);
     state = "away";
     await sleepMs(delay, signal);

@@ -11,6 +11,7 @@ import {
   InvalidMessageError,
   parseClientMessage,
   serverMessage,
+  truncateUtf8,
 } from "../protocol/messages.ts";
 import {
   BURST_MESSAGES,
@@ -288,13 +289,6 @@ export class Session implements Subscriber {
     }
     if (this.hello) this.group.leave(this);
   }
-}
-
-/** WebSocket close reasons are limited to 123 bytes of UTF-8, not characters. */
-export function truncateUtf8(text: string, maxBytes: number): string {
-  let out = text;
-  while (new TextEncoder().encode(out).byteLength > maxBytes) out = out.slice(0, -1);
-  return out;
 }
 
 export function activeRoles(supported: readonly string[]): string[] {

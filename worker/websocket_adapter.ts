@@ -36,7 +36,7 @@ export function acceptSendspin(
     onBinary: () => guarded(() => session.onBinary()),
     onTooBig: () => guarded(() => session.onTooBig()),
     onClosed: () => {
-      session.onClosed();
+      guarded(() => session.onClosed());
       closed.resolve();
     },
   }, already);

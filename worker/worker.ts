@@ -170,7 +170,11 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     return;
   }
   report({ type: "listening", worker: index, port: front.port });
-  for (const url of options.dial ?? []) keepDialling(url, group, log, stop.signal);
+  for (const url of options.dial ?? []) {
+    keepDialling(url, group, log, stop.signal).catch((error) =>
+      log.error(`stopped dialling ${url.href}: ${error?.message ?? error}`)
+    );
+  }
 
   await commands;
   pace(false);

@@ -167,8 +167,20 @@ type Outcome = "stopped" | "lost" | "closed at the device";
 /** One connection: launch, configure, then wait for shutdown or the end of the app. */
 async function castOnce(url: URL, options: CastOptions, onLaunched: () => void): Promise<Outcome> {
   const host = url.hostname.replace(/^\[|\]$/g, "");
-  const channel = await CastChannel.open(host, Number(url.port || DEFAULT_CAST_PORT));
+  const opening = CastChannel.open(host, Number(url.port || DEFAULT_CAST_PORT));
+  // Shutdown while connecting: nothing was launched, nothing to quit.
+  const aborted = new Promise<"stopped">((resolve) => {
+    if (options.signal.aborted) resolve("stopped");
+    options.signal.addEventListener("abort", () => resolve("stopped"), { once: true });
+  });
+  const opened = await Promise.race([opening, aborted]);
+  if (opened === "stopped") {
+    opening.then((channel) => channel.close(), () => {});
+    return "stopped";
+  }
+  const channel = opened;
   try {
+    // A launch, once asked for, is seen through even during shutdown, so it can be quit.
     channel.send(CONNECTION, PLATFORM_ID, { type: "CONNECT", origin: {} });
     const launch = channel.request(RECEIVER, PLATFORM_ID, {
       type: "LAUNCH",
@@ -179,7 +191,7 @@ async function castOnce(url: URL, options: CastOptions, onLaunched: () => void):
         !!sendspinApp(json) || (json.requestId === launch && json.type !== "RECEIVER_STATUS"),
       LAUNCH_TIMEOUT_MS,
     );
-    const app = sendspinApp(launched);
+    let app = sendspinApp(launched);
     if (!app) {
       throw new Error(
         `the device refused to launch Sendspin (${launched.type}: ${
@@ -198,15 +210,14 @@ async function castOnce(url: URL, options: CastOptions, onLaunched: () => void):
     onLaunched();
     const appClosed = new Promise<Outcome>((resolve) => {
       channel.onUnsolicited = (json) => {
-        if (json.type === "RECEIVER_STATUS" && !sendspinApp(json)) resolve("closed at the device");
+        if (json.type !== "RECEIVER_STATUS") return;
+        const now = sendspinApp(json);
+        if (!now) resolve("closed at the device");
+        else app = now; // reloaded on the device: quit the session that runs now
       };
     });
-    const stopping = new Promise<Outcome>((resolve) => {
-      if (options.signal.aborted) resolve("stopped");
-      options.signal.addEventListener("abort", () => resolve("stopped"), { once: true });
-    });
     const outcome = await Promise.race([
-      stopping,
+      aborted,
       appClosed,
       channel.closed.then(() => "lost" as const),
     ]);

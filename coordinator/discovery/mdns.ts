@@ -6,6 +6,7 @@
  */
 import makeMdns from "multicast-dns";
 import type { Logger } from "../../protocol/log.ts";
+import { truncateUtf8 } from "../../protocol/messages.ts";
 
 export const SERVICE_TYPE = "_sendspin-server._tcp.local";
 const SERVICE_LIST = "_services._dns-sd._udp.local";
@@ -37,10 +38,23 @@ type Record = ReturnType<typeof records>[number];
 function records(options: AdvertiseOptions & { address: string }, ttlScale: 0 | 1) {
   const instance = `${options.serverId}.${SERVICE_TYPE}`;
   const host = `${options.serverId}.local`;
-  const txt = ["path=/sendspin", `name=${options.name}`];
+  const txt = ["path=/sendspin", truncateUtf8(`name=${options.name}`, 255)]; // one length byte
   return [
-    { name: SERVICE_LIST, type: "PTR" as const, ttl: OTHER_TTL * ttlScale, data: SERVICE_TYPE },
-    { name: SERVICE_TYPE, type: "PTR" as const, ttl: OTHER_TTL * ttlScale, data: instance },
+    // Shared records (many services answer for these names): never the cache-flush bit.
+    {
+      name: SERVICE_LIST,
+      type: "PTR" as const,
+      ttl: OTHER_TTL * ttlScale,
+      flush: false,
+      data: SERVICE_TYPE,
+    },
+    {
+      name: SERVICE_TYPE,
+      type: "PTR" as const,
+      ttl: OTHER_TTL * ttlScale,
+      flush: false,
+      data: instance,
+    },
     {
       name: instance,
       type: "SRV" as const,
@@ -73,6 +87,43 @@ export function answerFor(
     ? all.filter((r) => r.type === "SRV" || r.type === "TXT" || r.type === "A")
     : [];
   return { answers: matches, additionals: additionals.filter((r) => !matches.includes(r)) };
+}
+
+function bindProblem(error: Error & { code?: string }): string {
+  if (error.code === "EADDRINUSE") {
+    return "UDP port 5353 is held by a program that does not share it";
+  }
+  if (error.code === "EACCES") return "not allowed to use UDP port 5353";
+  return error.code ?? error.message;
+}
+
+/** Whether an address is on the same link as ours (the interface's subnet). */
+export function onLinkTest(
+  ours: string,
+  interfaces: Pick<Deno.NetworkInterfaceInfo, "family" | "address" | "cidr">[] = safeInterfaces(),
+): (address: string) => boolean {
+  const mine = interfaces.find((i) => i.family === "IPv4" && i.address === ours);
+  const bits = Number(mine?.cidr.split("/")[1] ?? 32);
+  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+  const net = (ipv4ToNumber(ours) & mask) >>> 0;
+  return (address) => {
+    const value = ipv4ToNumber(address.replace(/^::ffff:/, ""));
+    return !Number.isNaN(value) && ((value & mask) >>> 0) === net;
+  };
+}
+
+function ipv4ToNumber(address: string): number {
+  const parts = address.split(".").map(Number);
+  if (parts.length !== 4 || parts.some((p) => !(p >= 0 && p <= 255))) return NaN;
+  return ((parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]) >>> 0;
+}
+
+function safeInterfaces() {
+  try {
+    return Deno.networkInterfaces();
+  } catch {
+    return []; // not allowed: only our own address counts as on-link
+  }
 }
 
 /** Starts answering and announcing; undefined (after one warning) where mDNS cannot work. */
@@ -112,7 +163,8 @@ export async function advertise(options: AdvertiseOptions): Promise<Advertisemen
       problem = `cannot join the multicast group on ${address}: ${error.code ?? error.message}`;
     });
     mdns.on("networkInterface", () => problem = "");
-    mdns.once("error", (error: Error & { code?: string }) => resolve(error.code ?? error.message));
+    // Permanent: the package reports a bind failure twice, and an unheard error would crash us.
+    mdns.on("error", (error: Error & { code?: string }) => resolve(bindProblem(error)));
     mdns.once("ready", () => resolve(problem || undefined));
   });
   if (joined !== undefined) {
@@ -120,7 +172,9 @@ export async function advertise(options: AdvertiseOptions): Promise<Advertisemen
     unavailable(joined);
     return undefined;
   }
+  const onLink = onLinkTest(address);
   mdns.on("query", (query, sender) => {
+    if (!onLink(sender.address)) return; // §11: only the local link may ask
     const answers: Record[] = [];
     const additionals: Record[] = [];
     for (const question of query.questions) {
@@ -131,11 +185,15 @@ export async function advertise(options: AdvertiseOptions): Promise<Advertisemen
     if (!answers.length) return;
     // A "legacy" resolver (not from port 5353, e.g. dig) gets a unicast answer it can read.
     const legacy = sender.port !== MDNS_PORT;
+    // §6.7: legacy answers carry the question, short TTLs and no cache-flush bit.
+    const asLegacy = (r: Record): Record => ({ ...r, ttl: Math.min(r.ttl, 10), flush: false });
     const packet = {
       id: legacy ? query.id : 0,
       questions: legacy ? query.questions : [],
-      answers,
-      additionals: additionals.filter((r) => !answers.includes(r)),
+      answers: legacy ? answers.map(asLegacy) : answers,
+      additionals: additionals.filter((r) => !answers.includes(r)).map((r) =>
+        legacy ? asLegacy(r) : r
+      ),
     };
     send(packet, legacy ? sender : undefined).catch(() => {/* the next query may work */});
   });

@@ -148,10 +148,26 @@ Deno.test("mDNS without a network: one warning, and the party plays on", async (
       url: "http://127.0.0.1:8927/",
       why: /multicast group.*EINVAL/,
     },
+    // Another program holds UDP 5353 without sharing it (this once crashed the server).
+    {
+      host: ["--host", "127.0.0.1"],
+      url: "http://127.0.0.1:8927/",
+      why: /UDP port 5353 is held/,
+      holdPort: true,
+    },
   ];
   try {
-    for (const { host, url, why } of cases) {
-      await t.step(host.join(" ") || "default host", async () => {
+    for (const { host, url, why, holdPort } of cases) {
+      const label = (host.join(" ") || "default host") + (holdPort ? ", port 5353 taken" : "");
+      await t.step(label, async () => {
+        const holder = holdPort
+          ? inNamespace(ns, [
+            "eval",
+            "--unstable-net",
+            'Deno.listenDatagram({ port: 5353, hostname: "0.0.0.0", transport: "udp" }); console.log("held"); setTimeout(() => {}, 60_000)',
+          ])
+          : undefined;
+        if (holder) await lines(holder.stdout).next("port 5353 held", (line) => line === "held");
         const server = inNamespace(ns, [
           ...serveArgs("Quiet Party").filter((a) => a !== "--host" && a !== "127.0.0.1"),
           ...host,
@@ -179,6 +195,8 @@ Deno.test("mDNS without a network: one warning, and the party plays on", async (
             server.kill("SIGKILL");
           } catch { /* exited */ }
           await server.status.catch(() => {});
+          holder?.kill("SIGKILL");
+          await holder?.status;
         }
       });
     }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { truncateUtf8 } from "../../worker/session.ts";
+import { truncateUtf8 } from "../../protocol/messages.ts";
 import { startServer } from "../support/server.ts";
 import { format, RawClient } from "../support/raw_client.ts";
 

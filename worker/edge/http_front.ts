@@ -22,6 +22,8 @@ export const HEAD_TIMEOUT_MS = 10_000;
 export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 /** A response the client does not read within this time is abandoned. */
 const WRITE_TIMEOUT_MS = 30_000;
+/** Bytes of pipelined requests held while one is served (a browser pipelines none). */
+const MAX_QUEUED_BYTES = 4 * MAX_HEAD_BYTES;
 /** On shutdown, connections still open after this are cut. */
 const SHUTDOWN_GRACE_MS = 2_000;
 
@@ -134,8 +136,11 @@ function serveConnection(socket: Socket, options: FrontOptions, onUpgraded: () =
     expire(WRITE_TIMEOUT_MS, () => socket.destroy());
   };
   const onData = (bytes: Uint8Array) => {
+    if (done) return;
     received = received.byteLength ? concat(received, bytes) : bytes;
-    if (!busy && !done) serveNext();
+    // Requests queued behind the one being served: a few are pipelining, more is a flood.
+    if (received.byteLength > MAX_QUEUED_BYTES) return finish(431, "Too many queued requests");
+    if (!busy) serveNext();
   };
   const serveNext = () =>
     next().catch((error) => {
@@ -189,18 +194,29 @@ function serveConnection(socket: Socket, options: FrontOptions, onUpgraded: () =
       done = true;
       return endSoon();
     }
-    if (!flushed) {
+    if (!flushed && !socket.destroyed) {
       // A client that pipelines requests without reading the answers waits for them.
       expire(WRITE_TIMEOUT_MS, () => socket.destroy());
-      await new Promise((resolve) => {
-        socket.once("drain", resolve);
-        socket.once("close", resolve);
+      await new Promise<void>((resolve) => {
+        const settle = () => {
+          socket.off("drain", settle);
+          socket.off("close", settle);
+          resolve();
+        };
+        socket.on("drain", settle);
+        socket.on("close", settle);
       });
     }
+    if (socket.destroyed) return;
     busy = false;
     socket.resume();
     waitForHead(options.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS);
-    if (received.byteLength) await next();
+    if (received.byteLength) {
+      // Let the listeners' sends and time answers go first: one connection's pipeline must
+      // not hold this worker's event loop.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (!busy && !done && !socket.destroyed) await next();
+    }
   };
   socket.on("data", onData);
   waitForHead(options.headTimeoutMs ?? HEAD_TIMEOUT_MS);

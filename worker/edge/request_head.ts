@@ -41,10 +41,14 @@ export function headEnd(bytes: Uint8Array): number {
   return -1;
 }
 
-/** Parses a complete head (without its final blank line's CRLF CRLF requirement checked again). */
+/** Parses a complete head, given without its closing blank line. */
 export function parseRequestHead(bytes: Uint8Array): RequestHead {
-  // latin1: every byte maps to one character, so nothing is lost or merged before checking.
-  const text = new TextDecoder("latin1").decode(bytes);
+  // One character per byte (ISO-8859-1), so nothing is lost or merged before checking; not
+  // TextDecoder("latin1"), which is windows-1252 and maps 0x80-0x9f elsewhere.
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 4096) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 4096));
+  }
   const lines = text.split("\r\n");
   while (lines.length && lines[lines.length - 1] === "") lines.pop();
   const [method, target, version, ...extra] = (lines.shift() ?? "").split(" ");

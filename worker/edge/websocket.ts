@@ -20,6 +20,8 @@ export interface WebSocketHandlers {
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /** After our close frame the client has this long to answer before the socket is cut. */
 export const CLOSE_GRACE_MS = 2_000;
+/** No client splits a Sendspin message this finely: more fragments count as too big. */
+const MAX_FRAGMENTS = 64;
 /** Pings are answered only while the client reads: a ping flood cannot fill our memory. */
 const PONG_HIGH_WATER_BYTES = 64 * 1024;
 
@@ -206,7 +208,8 @@ export class WebSocketConnection {
         this.#handlers?.onBinary();
         return this.#stop();
       }
-      if (this.#fragmentBytes + length > this.maxMessageBytes) {
+      const tooMany = this.#fragments.length >= MAX_FRAGMENTS; // empty ones cost memory too
+      if (tooMany || this.#fragmentBytes + length > this.maxMessageBytes) {
         this.#handlers?.onTooBig();
         return this.#stop();
       }
@@ -266,6 +269,7 @@ export class WebSocketConnection {
    */
   #stop(): number {
     this.#stopped = true;
+    this.#fragments = [];
     if (this.socket.writableFinished) this.socket.destroy();
     else this.socket.once("finish", () => this.socket.destroy());
     return 0;

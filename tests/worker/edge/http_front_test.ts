@@ -92,6 +92,13 @@ Deno.test("Connection: close and HTTP/1.0 get one answer and the connection ends
     assert.match(old.text, /^HTTP\/1.1 200 OK[\s\S]*hello from \/b$/);
   }));
 
+Deno.test("a flood of pipelined requests is cut, after the first answers", () =>
+  withFront(async (front) => {
+    const { text } = await exchange(front.port, get("/a").repeat(5_000)); // 100 KiB at once
+    assert.match(text, /^HTTP\/1.1 200 OK/);
+    assert.match(text, /HTTP\/1.1 431 [^\r]*\r\n[\s\S]*Too many queued requests$/);
+  }));
+
 Deno.test("HEAD answers carry the length of the body they leave out", () =>
   withFront(async (front) => {
     const { text } = await exchange(front.port, "HEAD /abc HTTP/1.1\r\nConnection: close\r\n\r\n");
@@ -114,6 +121,8 @@ Deno.test("odd requests each get one clear status and the connection closes", ()
       [`GET / HTTP/1.1\r\nX: ${"a".repeat(MAX_HEAD_BYTES)}\r\n\r\n`, 431],
       [`GET / HTTP/1.1\r\nX: ${"a".repeat(MAX_HEAD_BYTES)}`, 431], // no end in sight
       ["GET /boom HTTP/1.1\r\nConnection: close\r\n\r\n", 500],
+      // UTF-8 in a header value is opaque bytes to HTTP, not an error ("Zoë’s").
+      ["GET /a HTTP/1.1\r\nX-Name: Zo\u00eb\u2019s\r\nConnection: close\r\n\r\n", 200],
       ["\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 400], // TLS on the HTTP port
     ];
     for (const [request, status] of cases) {

@@ -158,6 +158,15 @@ Deno.test("a message over the limit is refused from its header, before its paylo
       rawFrame(0x80, new Uint8Array(11)),
     );
     assert.equal(closeCode(seen2), 1009);
+    // So do fragments that carry nothing: an endless run of them is refused, not stored.
+    const empties = Array.from(
+      { length: 200 },
+      (_, i) => rawFrame(i === 0 ? OP_TEXT : 0x00, new Uint8Array(0)),
+    );
+    assert.equal(
+      closeCode(await session(port, new Uint8Array(empties.flatMap((f) => [...f])))),
+      1009,
+    );
     // Exactly the limit is fine.
     const fits = await session(port, frame(OP_TEXT, new Uint8Array(LIMIT)), clientClose(1000));
     assert.equal(closeCode(fits), 1000);
