@@ -7,3 +7,14 @@ export function concat<T extends Samples>(a: T, b: T): T {
   out.set(b, a.length);
   return out;
 }
+
+/** Bytes joined into a new plain Uint8Array (whatever views, Buffers included, came in). */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}

@@ -5,6 +5,8 @@
  * needs no binary ones.
  */
 
+import { concatBytes } from "../../protocol/concat.ts";
+
 export interface CastMessage {
   sourceId: string;
   destinationId: string;
@@ -106,9 +108,7 @@ export class CastMessageReader {
   constructor(readonly onMessage: (message: CastMessage) => void) {}
 
   push(bytes: Uint8Array): void {
-    const joined = new Uint8Array(this.#pending.byteLength + bytes.byteLength);
-    joined.set(this.#pending);
-    joined.set(bytes, this.#pending.byteLength);
+    const joined = concatBytes(this.#pending, bytes);
     let at = 0;
     while (joined.byteLength - at >= 4) {
       const length = new DataView(joined.buffer, at, 4).getUint32(0);

@@ -5,6 +5,7 @@
  */
 import { connect, type Socket } from "node:net";
 import { connect as connectTls } from "node:tls";
+import { concatBytes } from "../../protocol/concat.ts";
 import { headEnd } from "./request_head.ts";
 import { acceptFor } from "./websocket.ts";
 
@@ -29,7 +30,7 @@ export function dialWebSocket(
       ? connectTls({ host, port, servername: host })
       : connect({ host, port });
     socket.setNoDelay(true);
-    let received = new Uint8Array(0);
+    let received: Uint8Array = new Uint8Array(0);
     const fail = (message: string) => {
       clearTimeout(timer);
       socket.destroy();
@@ -46,10 +47,7 @@ export function dialWebSocket(
       );
     });
     const onData = (bytes: Uint8Array) => {
-      const joined = new Uint8Array(received.byteLength + bytes.byteLength);
-      joined.set(received);
-      joined.set(bytes, received.byteLength);
-      received = joined;
+      received = concatBytes(received, bytes);
       const end = headEnd(received);
       if (end < 0) {
         if (received.byteLength > MAX_RESPONSE_HEAD_BYTES) fail("sent an oversized answer");

@@ -15,6 +15,7 @@ import {
   wantsKeepAlive,
 } from "./request_head.ts";
 import { acceptFor } from "./websocket.ts";
+import { concatBytes } from "../../protocol/concat.ts";
 
 /** A client has this long to send a whole request head after connecting... */
 export const HEAD_TIMEOUT_MS = 10_000;
@@ -137,7 +138,7 @@ function serveConnection(socket: Socket, options: FrontOptions, onUpgraded: () =
   };
   const onData = (bytes: Uint8Array) => {
     if (done) return;
-    received = received.byteLength ? concat(received, bytes) : bytes;
+    received = received.byteLength ? concatBytes(received, bytes) : bytes;
     // Requests queued behind the one being served: a few are pipelining, more is a flood.
     if (received.byteLength > MAX_QUEUED_BYTES) return finish(431, "Too many queued requests");
     if (!busy) serveNext();
@@ -279,12 +280,5 @@ function writeAnswer(socket: Socket, answer: Answer, headOnly: boolean, keepAliv
     "",
   );
   const head = new TextEncoder().encode(lines.join("\r\n"));
-  return socket.write(headOnly || !answer.body.byteLength ? head : concat(head, answer.body));
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a);
-  out.set(b, a.byteLength);
-  return out;
+  return socket.write(headOnly || !answer.body.byteLength ? head : concatBytes(head, answer.body));
 }

@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Socket } from "node:net";
+import { concatBytes } from "../../protocol/concat.ts";
 
 export interface WebSocketHandlers {
   onText(text: string): void;
@@ -150,12 +151,7 @@ export class WebSocketConnection {
 
   #receive(bytes: Uint8Array): void {
     if (this.#stopped) return;
-    let buffer = bytes;
-    if (this.#pending.byteLength) {
-      buffer = new Uint8Array(this.#pending.byteLength + bytes.byteLength);
-      buffer.set(this.#pending);
-      buffer.set(bytes, this.#pending.byteLength);
-    }
+    const buffer = this.#pending.byteLength ? concatBytes(this.#pending, bytes) : bytes;
     let at = 0;
     while (!this.#stopped) {
       const used = this.#frame(buffer, at);
@@ -231,7 +227,7 @@ export class WebSocketConnection {
     this.#fragments.push(payload);
     this.#fragmentBytes += payload.byteLength;
     if (!fin) return;
-    const message = this.#fragments.length === 1 ? payload : joined(this.#fragments);
+    const message = this.#fragments.length === 1 ? payload : concatBytes(...this.#fragments);
     this.#fragments = [];
     this.#fragmentBytes = 0;
     let text: string;
@@ -279,14 +275,4 @@ export class WebSocketConnection {
 function validCloseCode(code: number): boolean {
   return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
     (code >= 3000 && code <= 4999);
-}
-
-function joined(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
 }
