@@ -214,6 +214,8 @@ export function serverMessage(type: string, payload: Record<string, unknown>): s
 /** Cuts text to at most `maxBytes` of UTF-8 (close reasons, DNS TXT strings), whole characters only. */
 export function truncateUtf8(text: string, maxBytes: number): string {
   let out = text;
-  while (new TextEncoder().encode(out).byteLength > maxBytes) out = out.slice(0, -1);
+  while (new TextEncoder().encode(out).byteLength > maxBytes) {
+    out = out.slice(0, -1).replace(/[\ud800-\udbff]$/, ""); // never half a surrogate pair
+  }
   return out;
 }

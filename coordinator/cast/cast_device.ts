@@ -69,20 +69,35 @@ class CastChannel {
     }, PING_EVERY_MS);
   }
 
-  /** Cast devices present self-signed certificates: there is nothing to verify them with. */
-  static open(host: string, port: number): Promise<CastChannel> {
+  /**
+   * Cast devices present self-signed certificates: there is nothing to verify them with.
+   * Resolves undefined if `signal` aborts first (the attempt is dropped at once).
+   */
+  static open(host: string, port: number, signal: AbortSignal): Promise<CastChannel | undefined> {
     return new Promise((resolve, reject) => {
       const socket = connect({ host, port, rejectUnauthorized: false });
+      const stop = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort);
+      };
+      const onAbort = () => {
+        stop();
+        socket.destroy();
+        resolve(undefined);
+      };
       const timer = setTimeout(() => {
+        stop();
         socket.destroy();
         reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`));
       }, CONNECT_TIMEOUT_MS);
+      if (signal.aborted) return onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
       socket.once("error", (error: Error & { code?: string }) => {
-        clearTimeout(timer);
+        stop();
         reject(new Error(error.code ?? error.message));
       });
       socket.once("secureConnect", () => {
-        clearTimeout(timer);
+        stop();
         socket.removeAllListeners("error");
         socket.on("error", () => socket.destroy());
         socket.setNoDelay(true);
@@ -162,23 +177,20 @@ function sendspinApp(json: Json): { sessionId: string; transportId: string } | u
   return { sessionId: app.sessionId, transportId: app.transportId };
 }
 
-type Outcome = "stopped" | "lost" | "closed at the device";
+type Outcome = "stopped" | "not started" | "lost" | "closed at the device";
 
 /** One connection: launch, configure, then wait for shutdown or the end of the app. */
 async function castOnce(url: URL, options: CastOptions, onLaunched: () => void): Promise<Outcome> {
   const host = url.hostname.replace(/^\[|\]$/g, "");
-  const opening = CastChannel.open(host, Number(url.port || DEFAULT_CAST_PORT));
-  // Shutdown while connecting: nothing was launched, nothing to quit.
+  const { signal } = options;
+  const channel = await CastChannel.open(host, Number(url.port || DEFAULT_CAST_PORT), signal);
+  if (!channel) return "not started"; // shutdown while connecting: nothing to quit
+  let onAbort = () => {};
   const aborted = new Promise<"stopped">((resolve) => {
-    if (options.signal.aborted) resolve("stopped");
-    options.signal.addEventListener("abort", () => resolve("stopped"), { once: true });
+    onAbort = () => resolve("stopped");
+    if (signal.aborted) onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
   });
-  const opened = await Promise.race([opening, aborted]);
-  if (opened === "stopped") {
-    opening.then((channel) => channel.close(), () => {});
-    return "stopped";
-  }
-  const channel = opened;
   try {
     // A launch, once asked for, is seen through even during shutdown, so it can be quit.
     channel.send(CONNECTION, PLATFORM_ID, { type: "CONNECT", origin: {} });
@@ -231,6 +243,7 @@ async function castOnce(url: URL, options: CastOptions, onLaunched: () => void):
     }
     return outcome;
   } finally {
+    signal.removeEventListener("abort", onAbort);
     channel.close();
   }
 }
@@ -262,6 +275,7 @@ export async function keepCasting(url: URL, options: CastOptions): Promise<void>
       outcome = "lost";
     }
     if (outcome === "stopped") return log.info(`${name}: Sendspin quit on the device`);
+    if (outcome === "not started") return;
     if (outcome === "closed at the device") {
       return log.warn(
         `${name}: Sendspin was closed on the device; it stays closed (restart the server to cast again)`,

@@ -103,7 +103,9 @@ export function onLinkTest(
   interfaces: Pick<Deno.NetworkInterfaceInfo, "family" | "address" | "cidr">[] = safeInterfaces(),
 ): (address: string) => boolean {
   const mine = interfaces.find((i) => i.family === "IPv4" && i.address === ours);
-  const bits = Number(mine?.cidr.split("/")[1] ?? 32);
+  // Subnet unknown (interfaces not readable): answer everyone rather than no one.
+  if (!mine) return () => true;
+  const bits = Number(mine.cidr.split("/")[1] ?? 32);
   const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
   const net = (ipv4ToNumber(ours) & mask) >>> 0;
   return (address) => {

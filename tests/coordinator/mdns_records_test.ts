@@ -56,4 +56,6 @@ Deno.test("only the local link is answered", () => {
   assert.equal(onLink("10.0.0.9"), false, "another interface's network is not ours");
   assert.equal(onLink("8.8.8.8"), false);
   assert.equal(onLink("fe80::1"), false);
+  // Our interface unknown (the list is not readable): everyone rather than no one.
+  assert.ok(onLinkTest("192.168.1.20", [])("10.1.2.3"));
 });

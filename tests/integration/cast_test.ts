@@ -218,3 +218,25 @@ Deno.test(
     assert.ok(lines[0].endsWith("): trying again, up to every 5 min"), lines[0]);
   },
 );
+
+Deno.test("cast://: shutdown while the device has not answered drops the attempt at once", async () => {
+  // Accepts TCP but never speaks TLS: the sender is stuck connecting when shutdown comes.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  (async () => {
+    for await (const conn of listener) held.push(conn);
+  })().catch(() => {});
+  const { log, lines } = recordingLog();
+  const stop = new AbortController();
+  const casting = keepCasting(new URL(`cast://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`), {
+    serverUrl: "http://127.0.0.1:1",
+    log,
+    signal: stop.signal,
+  });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  stop.abort();
+  await casting; // with the sanitizers on: no timer or socket may be left behind
+  assert.deepEqual(lines, [], "nothing was launched, so nothing is reported quit");
+  for (const conn of held) conn.close();
+  listener.close();
+});

@@ -9,6 +9,8 @@ Deno.test("close reasons are cut by UTF-8 bytes, not characters", () => {
   const cut = truncateUtf8("€".repeat(100), 120);
   assert.ok(new TextEncoder().encode(cut).byteLength <= 120);
   assert.equal(cut, "€".repeat(40));
+  // Never half of a surrogate pair (it would go out as U+FFFD).
+  assert.equal(truncateUtf8("a".repeat(7) + "😀😀", 10), "a".repeat(7));
 });
 
 Deno.test("a goodbye with a long non-ASCII reason closes that client only", opts, async () => {

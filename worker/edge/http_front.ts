@@ -158,7 +158,7 @@ function serveConnection(socket: Socket, options: FrontOptions, onUpgraded: () =
     if (end > MAX_HEAD_BYTES) return finish(431, "Request head too large");
     clearTimeout(timer);
     const headBytes = received.subarray(0, end - 4);
-    received = received.slice(end);
+    received = new Uint8Array(received.subarray(end)); // a copy (a Buffer's slice is a view)
     let head: RequestHead;
     try {
       head = parseRequestHead(headBytes);

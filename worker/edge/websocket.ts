@@ -159,7 +159,7 @@ export class WebSocketConnection {
       at += used;
     }
     // Copied, so a small leftover does not pin a large read buffer.
-    this.#pending = this.#stopped ? new Uint8Array(0) : buffer.slice(at);
+    this.#pending = this.#stopped ? new Uint8Array(0) : new Uint8Array(buffer.subarray(at));
   }
 
   /** Handles the frame at `at`; returns the bytes it used, or 0 if it is not all here yet. */
@@ -213,7 +213,8 @@ export class WebSocketConnection {
     const maskBytes = masked ? 4 : 0;
     const total = headerBytes + maskBytes + length;
     if (available < total) return 0;
-    const payload = buffer.slice(at + headerBytes + maskBytes, at + total);
+    // A copy: unmasked in place, and a Node Buffer's slice() would only be a view.
+    const payload = new Uint8Array(buffer.subarray(at + headerBytes + maskBytes, at + total));
     if (masked) {
       const mask = buffer.subarray(at + headerBytes, at + headerBytes + 4);
       for (let i = 0; i < payload.length; i++) payload[i] ^= mask[i & 3];
