@@ -20,6 +20,7 @@ import { Logger } from "../../protocol/log.ts";
 import { assertContiguousAndOnTime } from "../hardening/steady_listener.ts";
 import { format, RawClient } from "../support/raw_client.ts";
 import { startServer } from "../support/server.ts";
+import { until } from "../support/until.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const RECEIVER_NAMESPACE = "urn:x-cast:com.google.cast.receiver";
@@ -103,14 +104,6 @@ function fakeCastDevice({ closeAppOnHello = false } = {}) {
   };
 }
 
-async function until(what: string, condition: () => boolean, ms = 15_000) {
-  const deadline = performance.now() + ms;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 Deno.test(
   "cast://: the Sendspin receiver is launched, told where the party is, and quit on shutdown",
   opts,
@@ -119,7 +112,11 @@ Deno.test(
     const server = await startServer({ clients: [`cast://127.0.0.1:${device.port}`] });
     let stopped = false;
     try {
-      await until("the receiver's audio", () => (device.receivers[0]?.chunks.length ?? 0) > 10);
+      await until(
+        "the receiver's audio",
+        () => (device.receivers[0]?.chunks.length ?? 0) > 10,
+        15_000,
+      );
       const [connect, ...rest] = device.received;
       assert.equal(connect.namespace, "urn:x-cast:com.google.cast.tp.connection");
       assert.equal(connect.json.type, "CONNECT");

@@ -9,6 +9,8 @@ import type { GroupPort } from "../../worker/session.ts";
 import { assertContiguousAndOnTime } from "../hardening/steady_listener.ts";
 import { format, RawClient } from "../support/raw_client.ts";
 import { startServer } from "../support/server.ts";
+import { until } from "../support/until.ts";
+import { freePort } from "../bench/server_process.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -24,21 +26,6 @@ function listeningClient(port: number) {
     return response;
   });
   return { sessions, paths, stop: () => server.shutdown() };
-}
-
-async function until(what: string, condition: () => boolean, ms = 10_000) {
-  const deadline = performance.now() + ms;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 Deno.test(

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { hasFfmpeg as checkFfmpeg } from "../../coordinator/sources/ffmpeg.ts";
 import { TestClient } from "../support/sendspin_client.ts";
 import { startServer } from "../support/server.ts";
+import { until } from "../support/until.ts";
 import { testSignal, writeTempWav } from "../support/wav.ts";
 
 const CHUNK_US = 60_000; // 2,880 frames at 48 kHz
@@ -174,14 +175,6 @@ async function ffmpegRunningFor(path: string): Promise<boolean> {
   return new TextDecoder().decode(stdout).trim().length > 0;
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 5_000) {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const hasFfmpeg = await checkFfmpeg();
 
 Deno.test({
@@ -195,12 +188,13 @@ Deno.test({
       await until(
         "ffmpeg gone after the start-up check",
         async () => !(await ffmpegRunningFor(path)),
+        5_000,
       );
       const first = await TestClient.connect(server.url);
       await first.waitFor("audio", () => first.chunks.length > 0);
       assert.ok(await ffmpegRunningFor(path), "ffmpeg decodes while a listener is there");
       await first.close();
-      await until("ffmpeg stopped", async () => !(await ffmpegRunningFor(path)));
+      await until("ffmpeg stopped", async () => !(await ffmpegRunningFor(path)), 5_000);
       const second = await TestClient.connect(server.url);
       await second.waitFor("audio again", () => second.chunks.length > 0);
       assert.ok(await ffmpegRunningFor(path), "decoding restarted with the next listener");

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { listen } from "../../../worker/edge/http_front.ts";
 import { CLOSE_GRACE_MS, WebSocketConnection } from "../../../worker/edge/websocket.ts";
+import { until } from "../../support/until.ts";
 import { frame, OP_BINARY, OP_TEXT } from "../../support/ws_client.ts";
 
 const LIMIT = 1024;
@@ -97,14 +98,6 @@ async function session(port: number, ...sends: Uint8Array[]): Promise<ServerFram
   return frames;
 }
 
-/** Waits for the server's side to catch up (its close event follows the client's EOF). */
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !condition(); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  assert.ok(condition(), "timed out waiting");
-}
-
 const closeCode = (frames: ServerFrame[]) => {
   const close = frames.find((f) => f.opcode === 8);
   return close ? (close.payload[0] << 8) | close.payload[1] : undefined;
@@ -140,7 +133,7 @@ Deno.test("a text message sent in three fragments arrives whole, and is answered
     assert.equal(new TextDecoder().decode(pong?.payload), "are you there");
     assert.equal(new TextDecoder().decode(frames.find((f) => f.opcode === 1)?.payload), "echo 11");
     assert.equal(closeCode(frames), 1000, "the client's close is echoed");
-    await until(() => seen.events.length > 0);
+    await until("the close event", () => seen.events.length > 0, 5_000);
     assert.deepEqual(seen.events, ["closed"]);
   }));
 
@@ -149,7 +142,7 @@ Deno.test("a message over the limit is refused from its header, before its paylo
     // 60 MiB announced; not one byte of it is sent, so the close proves nothing was awaited.
     const frames = await session(port, rawFrame(0x80 | OP_TEXT, new Uint8Array(0), 60 << 20));
     assert.equal(closeCode(frames), 1009);
-    await until(() => seen.events.length > 1);
+    await until("the close event", () => seen.events.length > 1, 5_000);
     assert.deepEqual(seen.events, ["too big", "closed"]);
     // Fragments count together.
     const seen2 = await session(
@@ -194,7 +187,11 @@ Deno.test("protocol violations close with 1002, bad UTF-8 with 1007, binary goes
     }
     assert.deepEqual(seen.texts, []);
     assert.equal(seen.events.filter((e) => e === "binary").length, 1);
-    await until(() => seen.events.filter((e) => e === "closed").length === cases.length);
+    await until(
+      "every close event",
+      () => seen.events.filter((e) => e === "closed").length === cases.length,
+      5_000,
+    );
   }));
 
 Deno.test("a client that never answers our close is cut after the grace", () =>
@@ -204,10 +201,10 @@ Deno.test("a client that never answers our close is cut after the grace", () =>
       "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
     ));
-    await until(() => seen.connections.length > 0);
+    await until("the upgrade", () => seen.connections.length > 0, 5_000);
     const started = performance.now();
     seen.connections[0].close(1001, "bye"); // this client reads nothing and answers nothing
-    await until(() => seen.events.includes("closed"));
+    await until("the cut", () => seen.events.includes("closed"), 5_000);
     const ms = performance.now() - started;
     assert.ok(ms >= CLOSE_GRACE_MS - 100 && ms < CLOSE_GRACE_MS + 2_000, `cut after ${ms} ms`);
     conn.close();
