@@ -7,6 +7,7 @@ import { serve, ServeError } from "./coordinator/serve.ts";
 import { readSettings } from "./coordinator/settings.ts";
 import { Logger } from "./protocol/log.ts";
 import { workerMain } from "./worker/worker_main.ts";
+import { runWorker } from "./worker/worker.ts";
 
 const HELP = `sendspin: a Sendspin Party server: one source, every listener in sync.
 
@@ -57,7 +58,7 @@ async function runServe(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   try {
-    await serve(config, { signal: shutdown.signal });
+    await serve(config, { signal: shutdown.signal, runWorker });
     return 0;
   } catch (error) {
     if (error instanceof ServeError) {

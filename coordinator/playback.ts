@@ -7,6 +7,7 @@
  * delays only start over once a source has played for a while, so a stream that drops every
  * few seconds is not hammered.
  */
+import { Backoff } from "../protocol/backoff.ts";
 import type { Logger } from "../protocol/log.ts";
 import type { Source } from "./sources/source.ts";
 import { sleepMs } from "../protocol/sleep.ts";
@@ -79,16 +80,15 @@ export class Playback {
 
   async #loop(signal: AbortSignal): Promise<void> {
     const { source, log } = this.#options;
-    const delays = this.#options.retryDelaysMs ?? RETRY_DELAYS_MS;
+    const backoff = new Backoff(this.#options.retryDelaysMs ?? RETRY_DELAYS_MS);
     const healthyAfterMs = this.#options.healthyAfterMs ?? HEALTHY_AFTER_MS;
-    let failures = 0;
     while (!signal.aborted) {
       let firstAudio: number | undefined;
       let problem: string | undefined;
       try {
         const produced = await this.#playOnce(signal, () => {
           firstAudio = performance.now();
-          if (failures > 0) log.info(`${source.label} plays again`);
+          if (backoff.failures > 0) log.info(`${source.label} plays again`);
         });
         if (!produced) problem = "it ended without any audio";
         else if (source.live) problem = "the stream ended";
@@ -98,14 +98,13 @@ export class Playback {
       if (signal.aborted) break;
       // However this pass ended, one that played a while starts the delays over.
       if (firstAudio !== undefined && performance.now() - firstAudio >= healthyAfterMs) {
-        failures = 0;
+        backoff.reset();
       }
       if (problem === undefined) {
-        failures = 0; // a file played to its end: it loops
+        backoff.reset(); // a file played to its end: it loops
         continue;
       }
-      const delayMs = delays[Math.min(failures, delays.length - 1)];
-      failures++;
+      const delayMs = backoff.next();
       log.warn(`Cannot play ${source.label}: ${problem}; retrying in ${delayMs / 1000} s`);
       await sleepMs(delayMs, signal);
     }

@@ -2,6 +2,7 @@
  * `sendspin serve`: checks the source, starts the workers, prints the banner, and runs
  * playback while anyone listens, until `signal` aborts (Ctrl+C).
  */
+import { fileURLToPath } from "node:url";
 import { encodeDown } from "../protocol/ipc.ts";
 import { Logger } from "../protocol/log.ts";
 import { systemClock } from "../protocol/clock.ts";
@@ -20,9 +21,11 @@ import { SourceError } from "./sources/source_error.ts";
 import { startSubprocessWorker } from "./subprocess_worker.ts";
 import { Timeline } from "./timeline.ts";
 import { WorkerPool } from "./worker_pool.ts";
-import { startInProcessWorker } from "./worker_link.ts";
+import { startInProcessWorker } from "./in_process_worker.ts";
+import type { RunWorker, WorkerConfig } from "../protocol/worker_config.ts";
 
-export const ASSETS_DIR = new URL("../web/dist/", import.meta.url);
+/** The player page's files, which every worker serves. */
+export const ASSETS_DIR = fileURLToPath(new URL("../web/dist/", import.meta.url));
 const CHUNK_US = durationUs(CHUNK_FRAMES, SAMPLE_RATE);
 /**
  * Shutdown waits this long at most for Cast devices to quit the app: long enough for a
@@ -36,6 +39,8 @@ export class ServeError extends Error {}
 
 export interface ServeOptions {
   signal: AbortSignal;
+  /** The worker's entry point, for the worker that runs in this process (`--workers 1`). */
+  runWorker: RunWorker;
   /** Where the banner goes; default stdout. */
   print?: (text: string) => void;
   /** Called once the server accepts listeners, with the pool (tests) and its port. */
@@ -58,17 +63,19 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
   // One worker runs in this process; several are processes of their own. Both get the same
   // byte streams, so --workers 1 takes the multi-worker path.
   const portPerWorker = config.portPerWorker || (config.workers > 1 && !canSharePort(log));
-  const workerOptions = (index: number, port: number) => ({
+  const workerConfig = (index: number, port: number): WorkerConfig => ({
+    index,
     name: config.name,
     serverId: `${serverId}-w${index}`,
     host: config.host,
     port,
     reusePort: config.workers > 1 && !portPerWorker,
     assetsDir: ASSETS_DIR,
+    logLevel: config.logLevel,
     opusBitrate: config.opusBitrate,
     maxClients: config.maxClients,
+    dial: config.clients.filter((url) => url.startsWith("ws")),
   });
-  const dial = config.clients.filter((url) => url.startsWith("ws")).map((url) => new URL(url));
   let playback: Playback | undefined = undefined;
   const noneLeft = Promise.withResolvers<void>();
   const workers: WorkerPool = new WorkerPool({
@@ -81,10 +88,8 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
     onNoneLeft: () => noneLeft.resolve(),
     spawn: (index, port, onStatus) =>
       config.workers === 1
-        ? startInProcessWorker(index, { ...workerOptions(index, port), log, onStatus, dial })
-        : startSubprocessWorker(index, {
-          ...workerOptions(index, port),
-          logLevel: config.logLevel,
+        ? startInProcessWorker(options.runWorker, workerConfig(index, port), { log, onStatus })
+        : startSubprocessWorker(workerConfig(index, port), {
           onStatus,
           onJunk: (line) => log.warn(`worker ${index} wrote: ${line}`),
         }),

@@ -1,24 +1,24 @@
 /**
- * A worker in its own process: the program re-executes itself with the mode argument
- * `worker`. Compiled, `Deno.execPath()` is the binary itself; from source it is deno, so we
- * pass `run`, the worker's own narrower permissions and main.ts. PCM and commands go down
- * its stdin, status lines come up its stdout, its log goes to our stderr.
+ * A worker in its own process: the program re-executes itself in its internal `worker`
+ * mode. Compiled, `Deno.execPath()` is the binary itself; from source it is deno, so we pass
+ * `run`, the worker's own narrower permissions and main.ts. Its configuration is the first
+ * frame on its stdin, commands follow; status lines come up its stdout; its log lines are
+ * passed on to our stderr (the last one is kept, to say why it stopped).
  */
 import { fileURLToPath } from "node:url";
-import { readUp } from "../protocol/ipc.ts";
-import type { LogLevel } from "../protocol/log.ts";
-import type { WorkerServerOptions } from "../worker/worker.ts";
-import type { StatusHandler, WorkerLink } from "./worker_link.ts";
+import { encodeDown, readUp } from "../protocol/ipc.ts";
+import { systemClock } from "../protocol/clock.ts";
+import type { WorkerConfig } from "../protocol/worker_config.ts";
+import { FramePipe } from "./frame_pipe.ts";
+import type { StatusHandler, WorkerExit, WorkerLink } from "./worker_link.ts";
 
-export interface SubprocessWorkerOptions extends WorkerServerOptions {
-  logLevel: LogLevel;
+export interface SubprocessWorkerOptions {
   onStatus: StatusHandler;
+  /** A line on its stdout that is not a status message. */
   onJunk: (line: string) => void;
 }
 
 const MAIN = new URL("../main.ts", import.meta.url);
-/** About 15 s of chunks that a worker has not read: it is hung. */
-const MAX_QUEUED_FRAMES = 256;
 const ROOT = new URL("../", import.meta.url);
 /**
  * A young generation of at most 2 MB per half: V8 would otherwise grow it to 16 MB under a
@@ -27,20 +27,9 @@ const ROOT = new URL("../", import.meta.url);
  */
 const V8_FLAGS = "--v8-flags=--max-semi-space-size=2";
 
-export function workerCommandLine(index: number, options: SubprocessWorkerOptions): string[] {
-  const mode = [
-    "worker",
-    `--index=${index}`,
-    `--host=${options.host}`,
-    `--port=${options.port}`,
-    `--name=${options.name}`,
-    `--server-id=${options.serverId}`,
-    `--log-level=${options.logLevel}`,
-    `--opus-bitrate=${options.opusBitrate}`,
-    `--max-clients=${options.maxClients}`,
-    ...(options.reusePort ? ["--reuse-port"] : []),
-  ];
-  if (Deno.build.standalone) return mode;
+/** The command line of a worker process: only its mode and, from source, its permissions. */
+export function workerCommandLine(config: WorkerConfig): string[] {
+  if (Deno.build.standalone) return ["worker"];
   // A worker may listen and read its page; it may not run programs or read anything else.
   return [
     "run",
@@ -49,45 +38,68 @@ export function workerCommandLine(index: number, options: SubprocessWorkerOption
     "--unstable-net",
     V8_FLAGS,
     "--allow-net",
-    `--allow-read=${fileURLToPath(options.assetsDir)}`,
+    `--allow-read=${config.assetsDir}`,
     fileURLToPath(MAIN),
-    ...mode,
+    "worker",
   ];
 }
 
 export function startSubprocessWorker(
-  index: number,
+  config: WorkerConfig,
   options: SubprocessWorkerOptions,
-): WorkerLink & { pid: number } {
+): WorkerLink {
   const child = new Deno.Command(Deno.execPath(), {
-    args: workerCommandLine(index, options),
+    args: workerCommandLine(config),
     cwd: fileURLToPath(ROOT),
     stdin: "piped",
     stdout: "piped",
-    stderr: "inherit",
+    stderr: "piped",
   }).spawn();
-  const writer = child.stdin.getWriter();
+  const pipe = new FramePipe(child.stdin, systemClock);
+  pipe.send(encodeDown({ type: "configure", config }));
   const status = (async () => {
     for await (const message of readUp(child.stdout, options.onJunk)) options.onStatus(message);
   })().catch(() => {/* the process ended; its exit is what we report */});
-  const kill = () => {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-  };
-  const sendFrame = (frame: Uint8Array) => {
-    // A worker that stops reading its stdin is hung: replace it rather than queue forever.
-    if ((writer.desiredSize ?? 0) < -MAX_QUEUED_FRAMES) return kill();
-    writer.write(frame).catch(() => {/* the process ended; its exit is reported */});
-  };
+  const lastLine = passOn(child.stderr).catch(() => undefined);
+  const exited = Promise.all([child.status, status, lastLine]).then(
+    ([{ code, signal }, , line]): WorkerExit => ({
+      code: signal ? undefined : code,
+      signal: signal ?? undefined,
+      lastLine: line,
+    }),
+  );
   return {
-    index,
+    index: config.index,
     pid: child.pid,
-    sendFrame,
-    exited: Promise.all([child.status, status]).then(() => {}),
-    close: () => writer.close().catch(() => {}),
-    kill,
+    send: (frame, sendOptions) => pipe.send(frame, sendOptions),
+    exited,
+    close: () => pipe.close(),
+    kill: () => {
+      try {
+        child.kill("SIGKILL"); // also ends a stopped (SIGSTOP) process
+      } catch {
+        // already gone
+      }
+    },
   };
+}
+
+/** Copies a worker's log to our stderr line by line; resolves with its last line. */
+async function passOn(stderr: ReadableStream<Uint8Array>): Promise<string | undefined> {
+  let last: string | undefined;
+  let pending = "";
+  for await (const text of stderr.pipeThrough(new TextDecoderStream())) {
+    pending += text;
+    const lines = pending.split("\n");
+    pending = lines.pop() ?? "";
+    for (const line of lines) {
+      console.error(line);
+      if (line.trim()) last = line.trim();
+    }
+  }
+  if (pending.trim()) {
+    console.error(pending);
+    last = pending.trim();
+  }
+  return last;
 }

@@ -1,13 +1,19 @@
 /**
  * The workers of one server: starts them, counts their listeners, answers their clock
- * probes, fans chunks out to all, replaces a worker that dies (replaying the future audio so
- * its listeners hear sound at once when they reconnect), and stops them all on shutdown.
+ * probes, fans chunks out to all, and stops them all on shutdown. It supervises them:
+ * a worker that exits is logged with how it ended and replaced; a worker whose heartbeats
+ * stop is hung, and is killed and replaced. A slow worker is never killed: its queue only
+ * loses audio it could no longer use (frame_pipe.ts). A replacement is handed what plays,
+ * the counts and the future audio, so its listeners hear sound at once when they reconnect.
  */
-import { encodeDown, type UpMessage } from "../protocol/ipc.ts";
+import { encodeDown, HEARTBEAT_INTERVAL_MS, type UpMessage } from "../protocol/ipc.ts";
+import { Backoff } from "../protocol/backoff.ts";
+import { FutureWindow } from "../protocol/future_window.ts";
 import type { Logger } from "../protocol/log.ts";
 import { systemClock } from "../protocol/clock.ts";
+import { sleepMs } from "../protocol/sleep.ts";
 import type { TrackTags } from "../protocol/tags.ts";
-import type { WorkerLink } from "./worker_link.ts";
+import type { WorkerExit, WorkerLink } from "./worker_link.ts";
 
 export interface WorkerPoolOptions {
   count: number;
@@ -30,6 +36,16 @@ const MAX_CRASHES = 5;
 const CRASH_WINDOW_MS = 60_000;
 const RESTART_DELAYS_MS = [100, 500, 1_000, 2_000, 5_000];
 const STOP_TIMEOUT_MS = 2_000;
+/**
+ * Heartbeat checks without a report before a worker counts as hung: 3 s. Counted in checks,
+ * not in time, so a coordinator that was itself held up (its checks late) cannot mistake
+ * its own delay for the worker's.
+ */
+export const HUNG_AFTER_CHECKS = 6;
+/** A worker that neither listens nor fails within this long after its start is stopped. */
+const START_TIMEOUT_MS = 30_000;
+/** A clock answer older than this is of no use to the worker's calibration. */
+const CLOCK_ANSWER_TTL_US = 1_000_000;
 
 interface Slot {
   link?: WorkerLink;
@@ -39,10 +55,15 @@ interface Slot {
   rejected: number;
   rejectedBefore: number;
   crashes: number[];
+  restarts: Backoff;
   /** It listened once: only such a worker is replaced when it dies. */
   listened: boolean;
   /** It crashed too often and is not replaced any more. */
   givenUp?: boolean;
+  /** Heartbeat checks since its last report; undefined until its first report. */
+  silentChecks?: number;
+  /** Why the pool stopped it, if it did. */
+  stoppedBecause?: string;
   ready?: (message: UpMessage) => void;
 }
 
@@ -51,8 +72,9 @@ export class WorkerPool {
   #options: WorkerPoolOptions;
   #stopping = false;
   #tags: TrackTags = {};
-  /** Chunk frames not yet played, for workers that start late. */
-  #future: { frame: Uint8Array; endUs: number }[] = [];
+  /** Chunk frames not yet played: what a worker that starts late is handed. */
+  #future = new FutureWindow<{ frame: Uint8Array; endUs: number }>();
+  #watchdog?: ReturnType<typeof setInterval>;
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options;
@@ -65,6 +87,7 @@ export class WorkerPool {
   /** Starts every worker; returns the port of the first that listens. Throws if none does. */
   async start(): Promise<{ port: number; failures: string[] }> {
     const { count, port, portPerWorker } = this.#options;
+    this.#watchdog = setInterval(() => this.#checkHeartbeats(), HEARTBEAT_INTERVAL_MS);
     const failures: string[] = [];
     let firstPort: number | undefined;
     for (let index = 0; index < count; index++) {
@@ -81,44 +104,41 @@ export class WorkerPool {
       }
     }
     if (firstPort === undefined) throw new Error(failures[0] ?? "no worker started");
-    this.#broadcast(this.#totalsFrame()); // every worker now knows how many there are
+    this.#broadcast(this.#totalsFrame(), { key: "totals" }); // every worker knows how many
     return { port: firstPort, failures };
   }
 
-  /** Sends a chunk frame to every worker and keeps it for late starters. */
+  /** Sends a chunk frame to every worker and keeps it for workers that start late. */
   broadcastChunk(frame: Uint8Array, endUs: number): void {
-    const nowUs = systemClock.nowUs();
-    while (this.#future.length && this.#future[0].endUs <= nowUs) this.#future.shift();
+    this.#future.at(systemClock.nowUs());
     this.#future.push({ frame, endUs });
-    this.#broadcast(frame);
+    this.#broadcast(frame, { expiresUs: endUs });
   }
 
   broadcastStopped(): void {
-    this.#future = [];
+    this.#future.clear();
     this.#broadcast(encodeDown({ type: "stopped" }));
   }
 
   broadcastTags(tags: TrackTags): void {
     this.#tags = tags;
-    this.#broadcast(encodeDown({ type: "metadata", tags }));
+    this.#broadcast(encodeDown({ type: "metadata", tags }), { key: "metadata" });
   }
 
   async stop(): Promise<void> {
     this.#stopping = true;
+    clearInterval(this.#watchdog);
     const links = this.slots.map((s) => s.link).filter((l): l is WorkerLink => !!l);
     for (const link of links) {
-      link.sendFrame(encodeDown({ type: "shutdown" }));
+      link.send(encodeDown({ type: "shutdown" }));
       link.close();
     }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise((r) => timer = setTimeout(r, STOP_TIMEOUT_MS));
-    await Promise.race([Promise.all(links.map((l) => l.exited)), late]);
-    clearTimeout(timer);
+    await Promise.race([Promise.all(links.map((l) => l.exited)), sleepMs(STOP_TIMEOUT_MS)]);
     links.forEach((link) => link.kill());
   }
 
-  #broadcast(frame: Uint8Array): void {
-    for (const slot of this.slots) slot.link?.sendFrame(frame);
+  #broadcast(frame: Uint8Array, options?: { expiresUs?: number; key?: string }): void {
+    for (const slot of this.slots) slot.link?.send(frame, options);
   }
 
   #startSlot(index: number, port: number): Promise<UpMessage> {
@@ -128,28 +148,46 @@ export class WorkerPool {
       rejected: 0,
       rejectedBefore: 0,
       crashes: [],
+      restarts: new Backoff(this.#options.restartDelaysMs ?? RESTART_DELAYS_MS),
       listened: false,
     };
     this.slots[index] = slot;
+    slot.silentChecks = undefined;
+    slot.stoppedBecause = undefined;
     const report = new Promise<UpMessage>((resolve) => slot.ready = resolve);
     const link = this.#options.spawn(index, port, (message) => this.#onStatus(message));
     slot.link = link;
-    // What a fresh worker needs to play at once: what plays, the counts, the future audio.
-    link.sendFrame(encodeDown({ type: "metadata", tags: this.#tags }));
-    link.sendFrame(this.#totalsFrame());
-    for (const { frame } of this.#future) link.sendFrame(frame);
-    link.exited.then(() => this.#onExit(index, link)).catch((error) => {
+    // The one place a worker is handed what it needs to play at once: what plays, the
+    // counts and the future audio (the latter once, with the time each one expires).
+    link.send(encodeDown({ type: "metadata", tags: this.#tags }), { key: "metadata" });
+    link.send(this.#totalsFrame(), { key: "totals" });
+    for (const { frame, endUs } of this.#future.at(systemClock.nowUs())) {
+      link.send(frame, { expiresUs: endUs });
+    }
+    link.exited.then((exit) => this.#onExit(index, link, exit)).catch((error) => {
       this.#options.log.error(`worker ${index} could not be restarted: ${error?.message ?? error}`);
     });
     const gone: UpMessage = { type: "failed", worker: index, reason: "it stopped at start-up" };
-    return Promise.race([report, link.exited.then(() => gone)]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<UpMessage>((resolve) => {
+      timer = setTimeout(() => {
+        link.kill();
+        resolve({ type: "failed", worker: index, reason: "it did not start within 30 s" });
+      }, START_TIMEOUT_MS);
+    });
+    return Promise.race([report, link.exited.then(() => gone), late]).finally(() =>
+      clearTimeout(timer)
+    );
   }
 
   #onStatus(message: UpMessage): void {
     const slot = this.slots[message.worker];
     if (!slot) return;
+    slot.silentChecks = 0; // any report is a sign of life
     const { log } = this.#options;
     switch (message.type) {
+      case "alive":
+        return;
       case "listening":
       case "failed":
         if (message.type === "listening") slot.listened = true;
@@ -158,11 +196,14 @@ export class WorkerPool {
         return;
       case "clock-probe":
         // Answered first thing: the probe's round trip is the calibration's error bound.
-        slot.link?.sendFrame(encodeDown({
-          type: "clock-answer",
-          sentUs: message.sentUs,
-          coordinatorUs: systemClock.nowUs(),
-        }));
+        slot.link?.send(
+          encodeDown({
+            type: "clock-answer",
+            sentUs: message.sentUs,
+            coordinatorUs: systemClock.nowUs(),
+          }),
+          { expiresUs: systemClock.nowUs() + CLOCK_ANSWER_TTL_US },
+        );
         return;
       case "client-joined":
       case "client-left": {
@@ -179,8 +220,19 @@ export class WorkerPool {
     }
   }
 
+  /** Every HEARTBEAT_INTERVAL_MS: a running worker that stopped reporting is hung. */
+  #checkHeartbeats(): void {
+    for (const slot of this.slots) {
+      if (!slot.link || slot.silentChecks === undefined || slot.stoppedBecause) continue;
+      if (++slot.silentChecks < HUNG_AFTER_CHECKS) continue;
+      const seconds = (HUNG_AFTER_CHECKS * HEARTBEAT_INTERVAL_MS) / 1000;
+      slot.stoppedBecause = `it hung (no heartbeat for ${seconds} s)`;
+      slot.link.kill();
+    }
+  }
+
   #countsChanged(): void {
-    this.#broadcast(this.#totalsFrame());
+    this.#broadcast(this.#totalsFrame(), { key: "totals" });
     this.#options.onTotal(this.total);
   }
 
@@ -190,9 +242,12 @@ export class WorkerPool {
     return encodeDown({ type: "totals", total: this.total, perWorker, rejected });
   }
 
-  async #onExit(index: number, link: WorkerLink): Promise<void> {
+  async #onExit(index: number, link: WorkerLink, exit: WorkerExit): Promise<void> {
     const slot = this.slots[index];
-    if (this.#stopping || slot.link !== link || !slot.listened) return;
+    if (this.#stopping || slot.link !== link) return;
+    const { log } = this.#options;
+    const how = slot.stoppedBecause ?? describeExit(exit);
+    if (!slot.listened) return; // a start-up failure: start() reports it
     slot.link = undefined;
     slot.rejectedBefore += slot.rejected;
     slot.rejected = 0;
@@ -201,11 +256,12 @@ export class WorkerPool {
       this.#countsChanged();
     }
     const nowMs = performance.now();
-    slot.crashes = [...slot.crashes.filter((t) => nowMs - t < CRASH_WINDOW_MS), nowMs];
-    const { log } = this.#options;
+    const recent = slot.crashes.filter((t) => nowMs - t < CRASH_WINDOW_MS);
+    if (recent.length === 0) slot.restarts.reset(); // it ran for a while: restart quickly
+    slot.crashes = [...recent, nowMs];
     if (slot.crashes.length > MAX_CRASHES) {
       log.error(
-        `worker ${index} keeps crashing (${slot.crashes.length} times in a minute): giving up on it`,
+        `worker ${index} keeps crashing (${slot.crashes.length} times in a minute, last: ${how}): giving up on it`,
       );
       slot.givenUp = true;
       // Gone for good: given up on, or never started (a worker waiting to restart still counts).
@@ -213,10 +269,9 @@ export class WorkerPool {
       else log.error("the other workers play on");
       return;
     }
-    const delays = this.#options.restartDelaysMs ?? RESTART_DELAYS_MS;
-    const delayMs = delays[Math.min(slot.crashes.length - 1, delays.length - 1)];
-    log.warn(`worker ${index} stopped unexpectedly; starting a new one in ${delayMs} ms`);
-    await new Promise((r) => setTimeout(r, delayMs));
+    const delayMs = slot.restarts.next();
+    log.warn(`worker ${index} stopped: ${how}; starting a new one in ${delayMs} ms`);
+    await sleepMs(delayMs);
     if (this.#stopping) return;
     const report = await this.#startSlot(index, slot.port);
     if (report.type === "listening") log.info(`worker ${index} is back on port ${report.port}`);
@@ -224,4 +279,10 @@ export class WorkerPool {
         `worker ${index} could not start again: ${report.type === "failed" ? report.reason : ""}`,
       );}
   }
+}
+
+/** "exit code 1, last words: ..." or "killed by SIGKILL". */
+export function describeExit(exit: WorkerExit): string {
+  const how = exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code ?? "unknown"}`;
+  return exit.lastLine ? `${how}; its last line: ${exit.lastLine}` : how;
 }

@@ -6,8 +6,11 @@
  */
 import type { TrackTags } from "./tags.ts";
 import { concat } from "./concat.ts";
+import type { WorkerConfig } from "./worker_config.ts";
 
 export type DownMessage =
+  /** Always the first frame: what the worker serves (see worker_config.ts). */
+  | { type: "configure"; config: WorkerConfig }
   /** PCM 48k/16/2 starting at `playAtUs`; a new `segment` starts a new timeline anchor. */
   | { type: "chunk"; segment: number; playAtUs: number; pcm: Uint8Array }
   | { type: "metadata"; tags: TrackTags }
@@ -28,7 +31,16 @@ export type UpMessage =
   | { type: "listeners"; worker: number; count: number; rejected: number }
   | { type: "error"; worker: number; message: string }
   /** Asks for the coordinator's clock; `sentUs` is the worker's own clock. */
-  | { type: "clock-probe"; worker: number; sentUs: number };
+  | { type: "clock-probe"; worker: number; sentUs: number }
+  /** Sent every HEARTBEAT_INTERVAL_MS: the worker's event loop runs. */
+  | { type: "alive"; worker: number };
+
+/**
+ * How often a worker reports that it runs. The coordinator declares a worker hung only when
+ * its reports stop, never because it is slow to read: a worker busy with a join storm still
+ * beats.
+ */
+export const HEARTBEAT_INTERVAL_MS = 500;
 
 const KIND_CHUNK = 1;
 const KIND_JSON = 2;

@@ -1,12 +1,14 @@
 /**
- * The party on one worker: its listeners, the future PCM, one output stream per format,
- * group volume and what is playing. Every listener of a server shares one group and one
- * timeline.
+ * The party on one worker: its listeners, the future audio, one output stream per format
+ * and who listens to which, group volume and what is playing. Every listener of a server
+ * shares one group and one timeline. The group alone changes who listens to what: a session
+ * asks (`subscribe`, `unsubscribe`) and is told (`startStream`, `deliver`).
  */
 import type { Clock } from "../protocol/clock.ts";
 import type { Logger } from "../protocol/log.ts";
 import type { AudioFormat } from "../protocol/messages.ts";
 import { CHUNK_FRAMES, SAMPLE_RATE } from "../protocol/pcm.ts";
+import { durationUs } from "../protocol/timestamps.ts";
 import type { TrackTags } from "../protocol/tags.ts";
 import {
   canProduce,
@@ -19,7 +21,7 @@ import {
 import { TokenBucket } from "./token_bucket.ts";
 import { averageVolume, redistributeVolume } from "./group_volume.ts";
 import { OutputStream } from "./output_stream.ts";
-import { type PcmChunk, PcmRing } from "./pcm_ring.ts";
+import { type FramedChunk, FutureAudio } from "./future_audio.ts";
 import type { GroupPort, Session } from "./session.ts";
 
 export interface GroupOptions {
@@ -53,14 +55,30 @@ const ENCODER_START_INTERVAL_MS = 5_000;
 /** How often `flush` runs; PACE_SLOTS ticks make one 60 ms chunk. */
 export const PACE_INTERVAL_MS = 10;
 export const PACE_SLOTS = (CHUNK_FRAMES / SAMPLE_RATE) * 1000 / PACE_INTERVAL_MS;
+const CHUNK_US = durationUs(CHUNK_FRAMES, SAMPLE_RATE);
+
+/** A timeline chunk as it comes down the pipe. */
+export interface TimelineChunk {
+  segment: number;
+  playAtUs: number;
+  pcm: Uint8Array;
+}
+
+/** One output format: its encoder and the sessions that listen to it. */
+export interface Output {
+  readonly key: string;
+  readonly stream: OutputStream;
+  readonly listeners: Set<Session>;
+}
 
 export class Group implements GroupPort {
   readonly serverId: string;
   readonly name: string;
   readonly clock: Clock;
   readonly sessions = new Set<Session>();
-  readonly streams = new Map<string, OutputStream>();
-  readonly ring = new PcmRing();
+  /** Output formats by format key. */
+  readonly outputs = new Map<string, Output>();
+  readonly future = new FutureAudio();
   playing = false;
   tags: TrackTags = {};
   #log: Logger;
@@ -71,11 +89,14 @@ export class Group implements GroupPort {
   rejectedMessages = 0;
   #encoderOptions: EncoderOptions;
   #lastControllerState = "";
+  #lastTags = "{}";
   #paceTick = 0;
   #encoderStarts = new TokenBucket(ENCODER_START_BURST, 1_000 / ENCODER_START_INTERVAL_MS);
   #joined = 0;
   /** Listeners by pace slot; `flush` visits one slot per tick. */
   #paceSlots = Array.from({ length: PACE_SLOTS }, () => new Set<Session>());
+  /** The output each subscribed session listens to. */
+  #listening = new Map<Session, Output>();
 
   constructor(options: GroupOptions) {
     this.serverId = options.serverId;
@@ -90,13 +111,14 @@ export class Group implements GroupPort {
 
   // --- from the coordinator ---
 
-  onChunk(chunk: PcmChunk): void {
-    this.ring.push(chunk);
-    for (const stream of [...this.streams.values()]) {
+  onChunk(timeline: TimelineChunk): void {
+    const chunk = { ...timeline, endUs: timeline.playAtUs + CHUNK_US };
+    this.future.addPcm(chunk);
+    for (const output of [...this.outputs.values()]) {
       try {
-        stream.feed(chunk);
+        output.stream.feed(chunk);
       } catch (error) {
-        this.#dropStream(stream, error);
+        this.#dropOutput(output, error);
       }
     }
     if (!this.playing) {
@@ -106,8 +128,8 @@ export class Group implements GroupPort {
   }
 
   onStopped(): void {
-    this.ring.clear();
-    for (const stream of this.streams.values()) stream.reset();
+    this.future.clear();
+    for (const output of this.outputs.values()) output.stream.reset();
     for (const session of this.sessions) session.endStream();
     if (this.playing) {
       this.playing = false;
@@ -115,7 +137,11 @@ export class Group implements GroupPort {
     }
   }
 
+  /** What plays changed; the same tags again (a file that loops) send nothing. */
   onMetadata(tags: TrackTags): void {
+    const text = JSON.stringify(tags);
+    if (text === this.#lastTags) return;
+    this.#lastTags = text;
     this.tags = tags;
     for (const session of this.sessions) this.#sendMetadata(session);
   }
@@ -157,60 +183,54 @@ export class Group implements GroupPort {
   }
 
   leave(session: Session): void {
+    this.unsubscribe(session);
     if (!this.sessions.delete(session)) return;
     this.#paceSlots[session.paceSlot].delete(session);
     this.#onMembership?.(session, false, this.sessions.size);
     this.#sendControllerState();
   }
 
-  streamFor(requested: AudioFormat): OutputStream | undefined {
-    if (!canProduce(requested)) return undefined;
-    const format = normalizeFormat(requested);
-    const key = formatKey(format);
-    const existing = this.streams.get(key);
-    if (existing) return existing;
-    const uncommon = [...this.streams.values()].filter((s) => !isCommonFormat(s.format)).length;
-    if (!isCommonFormat(format) && uncommon >= MAX_UNCOMMON_STREAMS) {
-      this.#log.warn(`not starting another uncommon encoder (${key}): ${uncommon} run already`);
-      return undefined;
+  pickFormat(formats: readonly AudioFormat[]): AudioFormat | undefined {
+    for (const format of formats) {
+      const output = this.#outputFor(format);
+      if (output) return output.stream.format;
     }
-    const nowUs = this.clock.nowUs();
-    if (!this.#encoderStarts.take(nowUs)) {
-      this.#log.warn(`not starting an encoder for ${key}: too many started lately`);
-      return undefined;
-    }
-    const stream = new OutputStream(
-      format,
-      (f) => createEncoder(f, this.#encoderOptions),
-      this.clock,
-    );
-    this.streams.set(key, stream);
-    stream.onError = (error) => this.#dropStream(stream, error);
-    // Started from the PCM already held, so its first listener hears audio at once; the
-    // backlog is encoded in slices, so nobody's time answers wait behind it.
-    try {
-      stream.catchUp(this.ring.future(nowUs));
-    } catch (error) {
-      this.#dropStream(stream, error);
-      return undefined;
-    }
-    this.#log.debug(`encoder started: ${key}`);
-    return stream;
+    return undefined;
   }
 
-  /** Drops a stream nobody listens to any more. */
-  release(_session: Session, stream: OutputStream): void {
-    if (stream.subscribers.size > 0) return;
-    const key = formatKey(stream.format);
-    if (this.streams.get(key) === stream) {
-      this.streams.delete(key);
-      stream.close();
-      this.#log.debug(`encoder stopped: ${key}`);
+  /**
+   * Moves `session` to the first of `formats` (in its order of preference) that this worker
+   * can stream, and starts it there from the audio already encoded. Returns the format, or
+   * undefined if none can start now (the session keeps what it had).
+   */
+  subscribe(session: Session, formats: readonly AudioFormat[]): AudioFormat | undefined {
+    for (const format of formats) {
+      const output = this.#outputFor(format);
+      if (!output) continue;
+      if (this.#listening.get(session) === output) return output.stream.format;
+      this.unsubscribe(session);
+      output.listeners.add(session);
+      this.#listening.set(session, output);
+      session.startStream(output.stream, this.future.framed(output.key, this.clock.nowUs()));
+      return output.stream.format;
+    }
+    return undefined;
+  }
+
+  /** The session no longer listens; an encoder nobody listens to is stopped. */
+  unsubscribe(session: Session): void {
+    const output = this.#listening.get(session);
+    if (!output) return;
+    this.#listening.delete(session);
+    output.listeners.delete(session);
+    if (output.listeners.size === 0 && this.outputs.get(output.key) === output) {
+      this.#removeOutput(output);
+      this.#log.debug(`encoder stopped: ${output.key}`);
     }
   }
 
   requestedFormat(session: Session, request: Partial<AudioFormat>): AudioFormat | undefined {
-    const current = session.stream?.format;
+    const current = this.#listening.get(session)?.stream.format;
     const wanted = { codec: "pcm", sample_rate: 48_000, channels: 2, bit_depth: 16, ...current };
     const format = { ...wanted, ...request } as AudioFormat;
     if (canProduce(format)) return normalizeFormat(format);
@@ -227,30 +247,74 @@ export class Group implements GroupPort {
     const players = [...this.sessions].filter((s) => s.hasRole("player"));
     if (command === "volume" && typeof value === "number") {
       const volumes = redistributeVolume(players.map((p) => p.volume), value);
-      players.forEach((player, i) => {
-        player.volume = volumes[i];
-        player.send("server/command", { player: { command: "volume", volume: volumes[i] } });
-      });
+      players.forEach((player, i) => player.setVolume(volumes[i]));
     } else if (command === "mute" && typeof value === "boolean") {
-      for (const player of players) {
-        player.muted = value;
-        player.send("server/command", { player: { command: "mute", mute: value } });
-      }
+      for (const player of players) player.setMuted(value);
     } else {
       return; // play, pause, next...: not offered in supported_commands, so ignored
     }
     this.#sendControllerState();
   }
 
+  /** The running output of `requested`'s format, or a new one if an encoder may start. */
+  #outputFor(requested: AudioFormat): Output | undefined {
+    if (!canProduce(requested)) return undefined;
+    const format = normalizeFormat(requested);
+    const key = formatKey(format);
+    const existing = this.outputs.get(key);
+    if (existing) return existing;
+    const uncommon = [...this.outputs.values()].filter((o) => !isCommonFormat(o.stream.format));
+    if (!isCommonFormat(format) && uncommon.length >= MAX_UNCOMMON_STREAMS) {
+      this.#log.warn(`not starting another uncommon encoder (${key}): ${uncommon.length} run`);
+      return undefined;
+    }
+    const nowUs = this.clock.nowUs();
+    if (!this.#encoderStarts.take(nowUs)) {
+      this.#log.warn(`not starting an encoder for ${key}: too many started lately`);
+      return undefined;
+    }
+    const output: Output = {
+      key,
+      listeners: new Set(),
+      stream: new OutputStream(format, {
+        makeEncoder: (f) => createEncoder(f, this.#encoderOptions),
+        clock: this.clock,
+        onFramed: (chunk) => this.#onFramed(output, chunk),
+        onError: (error) => this.#dropOutput(output, error),
+      }),
+    };
+    this.outputs.set(key, output);
+    // Started from the PCM already held, so its first listener hears audio at once; the
+    // backlog is encoded in slices, so nobody's time answers wait behind it.
+    try {
+      output.stream.catchUp(this.future.pcm(nowUs));
+    } catch (error) {
+      this.#dropOutput(output, error);
+      return undefined;
+    }
+    this.#log.debug(`encoder started: ${key}`);
+    return output;
+  }
+
+  #onFramed(output: Output, chunk: FramedChunk): void {
+    if (this.outputs.get(output.key) !== output) return; // dropped meanwhile
+    this.future.addFramed(output.key, chunk);
+    for (const session of output.listeners) session.deliver(chunk);
+  }
+
+  #removeOutput(output: Output): void {
+    this.outputs.delete(output.key);
+    this.future.dropFormat(output.key);
+    output.stream.close();
+  }
+
   /** An encoder failed: its listeners are told why and closed; everyone else plays on. */
-  #dropStream(stream: OutputStream, error: unknown) {
+  #dropOutput(output: Output, error: unknown) {
     const reason = error instanceof Error ? error.message : String(error);
-    const key = formatKey(stream.format);
-    this.#log.error(`${key} output failed: ${reason}`);
-    if (this.streams.get(key) === stream) this.streams.delete(key);
-    stream.close();
-    for (const subscriber of [...stream.subscribers]) {
-      subscriber.close(1011, `the ${stream.format.codec} encoder failed`);
+    this.#log.error(`${output.key} output failed: ${reason}`);
+    if (this.outputs.get(output.key) === output) this.#removeOutput(output);
+    for (const session of [...output.listeners]) {
+      session.close(1011, `the ${output.stream.format.codec} encoder failed`);
     }
   }
 
@@ -276,6 +340,7 @@ export class Group implements GroupPort {
     }
   }
 
+  /** The whole now-playing state in one message: a field the source lacks is null. */
   #sendMetadata(session: Session) {
     if (!session.hasRole("metadata")) return;
     const { title = null, artist = null, album = null } = this.tags;

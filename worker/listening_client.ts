@@ -5,11 +5,12 @@
  * wait starts over after a session of 10 s or more).
  * The console gets one line per change of state, not one per attempt.
  */
+import { Backoff } from "../protocol/backoff.ts";
 import type { Logger } from "../protocol/log.ts";
 import { sleepMs } from "../protocol/sleep.ts";
 import { DialError, dialWebSocket } from "./edge/dial.ts";
 import type { GroupPort } from "./session.ts";
-import { acceptSendspin } from "./websocket_adapter.ts";
+import { acceptSendspin } from "./dialects/accept.ts";
 
 export const FIRST_RETRY_MS = 1_000;
 export const MAX_RETRY_MS = 5 * 60_000;
@@ -29,9 +30,8 @@ export async function keepDialling(
   signal: AbortSignal,
   options: DialOptions = {},
 ): Promise<void> {
-  const first = options.firstRetryMs ?? FIRST_RETRY_MS;
   const max = options.maxRetryMs ?? MAX_RETRY_MS;
-  let delay = first;
+  const backoff = Backoff.doubling(options.firstRetryMs ?? FIRST_RETRY_MS, max);
   let state: "starting" | "connected" | "away" = "starting";
   while (!signal.aborted) {
     let dialled;
@@ -47,8 +47,7 @@ export async function keepDialling(
         );
         state = "away";
       }
-      await sleepMs(delay, signal);
-      delay = Math.min(delay * 2, max);
+      await sleepMs(backoff.next(), signal);
       continue;
     }
     if (signal.aborted) {
@@ -61,10 +60,10 @@ export async function keepDialling(
     await acceptSendspin(dialled.socket, dialled.already, group, "client");
     if (signal.aborted) break;
     // A client that accepts and hangs up at once is not hammered either.
-    if (Date.now() - since >= STABLE_SESSION_MS) delay = first;
-    log.warn(`client ${url.href} went away: dialling again in ${delay / 1000} s`);
+    if (Date.now() - since >= STABLE_SESSION_MS) backoff.reset();
+    const delayMs = backoff.next();
+    log.warn(`client ${url.href} went away: dialling again in ${delayMs / 1000} s`);
     state = "away";
-    await sleepMs(delay, signal);
-    delay = Math.min(delay * 2, max);
+    await sleepMs(delayMs, signal);
   }
 }

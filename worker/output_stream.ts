@@ -1,15 +1,14 @@
 /**
- * One output format on one worker: one encoder, fed every timeline chunk once; each encoded
- * unit is framed once and the same bytes go to every subscribed listener. It keeps its
- * future framed chunks so a listener joining later gets them without a second encode.
+ * One output format on one worker: one encoder, fed every timeline chunk once, stamping
+ * each encoded unit from a running frame count; each unit is framed once and handed to
+ * `onFramed` (the group keeps it and gives the same object to every listener of the format).
  */
-import { frameAudioChunk } from "../protocol/audio_chunk.ts";
+import { AUDIO_HEADER_BYTES, frameAudioChunk } from "../protocol/audio_chunk.ts";
 import type { Clock } from "../protocol/clock.ts";
 import type { AudioFormat } from "../protocol/messages.ts";
 import { durationUs, playAtUs } from "../protocol/timestamps.ts";
 import type { EncodedUnit, Encoder } from "./encoders/encoder.ts";
-import type { PcmChunk } from "./pcm_ring.ts";
-import type { FramedChunk } from "./send_queue.ts";
+import type { FramedChunk, PcmChunk } from "./future_audio.ts";
 
 /** A chunk due sooner than this cannot be decoded and scheduled by a client in time. */
 export const MIN_USEFUL_LEAD_US = 50_000;
@@ -17,18 +16,18 @@ export const MIN_USEFUL_LEAD_US = 50_000;
 const URGENT_US = 300_000;
 const BACKLOG_SLICE_MS = 1;
 
-export interface Subscriber {
-  deliver(chunk: FramedChunk): void;
-  close(code: number, reason: string): void;
+export interface OutputStreamOptions {
+  makeEncoder: (format: AudioFormat) => Encoder;
+  clock: Clock;
+  /** Every framed unit, in time order. */
+  onFramed: (chunk: FramedChunk) => void;
+  /** The encoder failed outside `feed` (in a backlog slice, or publishing after its start). */
+  onError: (error: unknown) => void;
 }
 
 export class OutputStream {
-  readonly subscribers = new Set<Subscriber>();
   /** How many timeline chunks went through the encoder (the encode-once tests count it). */
   encodedChunks = 0;
-  /** An encoder failed outside `feed` (while publishing what it held during its start). */
-  onError?: (error: unknown) => void;
-  #held: FramedChunk[] = [];
   /** Held audio still to encode after `catchUp`; new chunks queue behind it. */
   #backlog: PcmChunk[] = [];
   #closed = false;
@@ -38,11 +37,7 @@ export class OutputStream {
 
   #encoder!: Encoder;
 
-  constructor(
-    readonly format: AudioFormat,
-    readonly makeEncoder: (f: AudioFormat) => Encoder,
-    readonly clock: Clock,
-  ) {
+  constructor(readonly format: AudioFormat, readonly options: OutputStreamOptions) {
     this.#startEncoder();
   }
 
@@ -50,7 +45,7 @@ export class OutputStream {
     return this.#encoder.codecHeader;
   }
 
-  /** Encodes one timeline chunk and hands the framed result to every subscriber. */
+  /** Encodes one timeline chunk; its framed units go to `onFramed`. */
   feed(chunk: PcmChunk): void {
     if (this.#backlog.length) this.#backlog.push(chunk); // after the backlog, in order
     else this.#encode(chunk);
@@ -62,7 +57,7 @@ export class OutputStream {
    * of BACKLOG_SLICE_MS, so time answers and sends of everyone on this worker go on meanwhile.
    */
   catchUp(chunks: readonly PcmChunk[]): void {
-    const urgentUntilUs = this.clock.nowUs() + URGENT_US;
+    const urgentUntilUs = this.options.clock.nowUs() + URGENT_US;
     let i = 0;
     for (; i < chunks.length && chunks[i].playAtUs < urgentUntilUs; i++) this.#encode(chunks[i]);
     if (i === chunks.length) return;
@@ -80,7 +75,7 @@ export class OutputStream {
         }
       } catch (error) {
         this.#backlog = [];
-        return this.onError?.(error);
+        return this.options.onError(error);
       }
       if (this.#backlog.length) this.#drainBacklogSoon();
     }, 0);
@@ -94,48 +89,41 @@ export class OutputStream {
 
   #publish(units: EncodedUnit[]) {
     const rate = this.format.sample_rate;
-    const nowUs = this.clock.nowUs(); // after encoding: a burst of waiting chunks takes time
+    const nowUs = this.options.clock.nowUs(); // after encoding: a burst takes time
     for (const unit of units) {
       const startUs = playAtUs(this.#anchorUs, this.#framesOut, rate);
       this.#framesOut += unit.frames;
       // Units of chunks that waited for the encoder (or took long to encode in a burst) may
       // be about to play: no client could decode and schedule them in time, so nobody gets them.
       if (startUs < nowUs + MIN_USEFUL_LEAD_US) continue;
-      const framed = {
-        bytes: frameAudioChunk(startUs, unit.payload),
+      const bytes = frameAudioChunk(startUs, unit.payload); // a copy: encoders reuse buffers
+      this.options.onFramed({
+        segment: this.#segment,
         playAtUs: startUs,
         endUs: playAtUs(this.#anchorUs, this.#framesOut, rate),
-      };
-      this.#held.push(framed);
-      for (const subscriber of this.subscribers) subscriber.deliver(framed);
+        payload: bytes.subarray(AUDIO_HEADER_BYTES),
+        bytes,
+      });
     }
-    this.#prune(nowUs);
   }
 
   /** A new encoder; one that starts asynchronously publishes what it held once ready. */
   #startEncoder() {
-    const encoder = this.makeEncoder(this.format);
+    const encoder = this.options.makeEncoder(this.format);
     this.#encoder = encoder;
     encoder.ready?.then(() => {
       if (this.#closed || this.#encoder !== encoder) return;
       try {
         this.#publish(encoder.takeHeld?.() ?? []);
       } catch (error) {
-        this.onError?.(error);
+        this.options.onError(error);
       }
     });
   }
 
-  /** Framed chunks that have not finished playing, oldest first. */
-  future(nowUs: number): FramedChunk[] {
-    this.#prune(nowUs);
-    return this.#held;
-  }
-
-  /** The timeline stopped: forget held audio; the next chunk starts a fresh encoder. */
+  /** The timeline stopped: the next chunk starts a fresh encoder. */
   reset(): void {
     if (this.#segment !== -1) this.#replaceEncoder();
-    this.#held = [];
     this.#backlog = [];
     this.#segment = -1;
   }
@@ -147,7 +135,6 @@ export class OutputStream {
     this.#anchorUs = chunk.playAtUs -
       durationUs(this.#encoder.leadFrames ?? 0, this.format.sample_rate);
     this.#framesOut = 0;
-    this.#held = [];
   }
 
   /** Frees the encoder; the stream is not used after this. */
@@ -160,11 +147,5 @@ export class OutputStream {
   #replaceEncoder() {
     this.#encoder.close?.();
     this.#startEncoder();
-  }
-
-  #prune(nowUs: number) {
-    let drop = 0;
-    while (drop < this.#held.length && this.#held[drop].endUs <= nowUs) drop++;
-    if (drop) this.#held = this.#held.slice(drop);
   }
 }

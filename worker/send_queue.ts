@@ -5,15 +5,11 @@
  * only; a socket that stays stuck is reported so the session can close it.
  */
 import type { Clock } from "../protocol/clock.ts";
+import type { FramedChunk } from "./future_audio.ts";
 
-export interface FramedChunk {
-  bytes: Uint8Array;
-  playAtUs: number;
-  endUs: number;
-}
-
-export interface SocketLike {
-  send(data: Uint8Array): void;
+/** Where the queue sends: the listener's connection, which frames audio its own way. */
+export interface AudioSink {
+  sendAudio(chunk: FramedChunk): void;
   bufferedAmount(): number;
 }
 
@@ -31,7 +27,7 @@ export class SendQueue {
   lastSentEndUs = 0;
 
   constructor(
-    readonly socket: SocketLike,
+    readonly socket: AudioSink,
     readonly clock: Clock,
     /** How far ahead of real time this client can hold audio. */
     public maxLeadUs: number,
@@ -66,7 +62,7 @@ export class SendQueue {
       }
       if (next.playAtUs - nowUs > this.maxLeadUs) break;
       if (buffered > SOCKET_HIGH_WATER_BYTES) break;
-      this.socket.send(next.bytes);
+      this.socket.sendAudio(next);
       buffered += next.bytes.byteLength;
       this.lastSentEndUs = next.endUs;
       this.#queue.shift();

@@ -1,34 +1,23 @@
 /**
- * One connected Sendspin client, independent of the runtime: the adapter hands it text
- * frames stamped on receipt, and it answers through `Connection`. Shared state (audio,
- * volume, metadata) lives in the group; this file is the protocol with one client.
+ * One connected Sendspin client, independent of the runtime and of the wire dialect: the
+ * dialect hands it messages stamped on receipt, and it answers through `ClientConnection`.
+ * Shared state (audio, volume, metadata) lives in the group, which the session asks and
+ * never edits; this file is the protocol with one client.
  */
 import type { Clock } from "../protocol/clock.ts";
 import {
   type AudioFormat,
   type ClientHello,
   type ClientMessage,
-  InvalidMessageError,
-  parseClientMessage,
-  serverMessage,
   truncateUtf8,
 } from "../protocol/messages.ts";
-import {
-  BURST_MESSAGES,
-  MAX_INVALID_MESSAGES,
-  MAX_MESSAGE_BYTES,
-  MESSAGES_PER_SECOND,
-} from "./client_limits.ts";
+import { BURST_MESSAGES, MAX_INVALID_MESSAGES, MESSAGES_PER_SECOND } from "./client_limits.ts";
+import type { ClientConnection, SessionInput } from "./dialects/connection.ts";
 import { TokenBucket } from "./token_bucket.ts";
 import { producibleFormats } from "./encoders/negotiate.ts";
-import { MIN_USEFUL_LEAD_US, type OutputStream, type Subscriber } from "./output_stream.ts";
-import { type FramedChunk, SendQueue } from "./send_queue.ts";
-
-export interface Connection {
-  send(data: string | Uint8Array): void;
-  close(code: number, reason: string): void;
-  bufferedAmount(): number;
-}
+import type { FramedChunk } from "./future_audio.ts";
+import { MIN_USEFUL_LEAD_US } from "./output_stream.ts";
+import { SendQueue } from "./send_queue.ts";
 
 /** What a session needs from its group. */
 export interface GroupPort {
@@ -41,12 +30,23 @@ export interface GroupPort {
   rejected(): void;
   join(session: Session): void;
   leave(session: Session): void;
-  /** Subscribes to the stream of `format`; undefined if no format can be produced. */
-  streamFor(format: AudioFormat): OutputStream | undefined;
-  release(session: Session, stream: OutputStream): void;
+  /**
+   * The first of `formats` this worker can stream now (its encoder started if need be), or
+   * undefined: asked before the hello is answered, so a client we cannot serve is refused.
+   */
+  pickFormat(formats: readonly AudioFormat[]): AudioFormat | undefined;
+  /** Listens to the first of `formats` that can start; undefined if none can. */
+  subscribe(session: Session, formats: readonly AudioFormat[]): AudioFormat | undefined;
+  unsubscribe(session: Session): void;
   controllerCommand(session: Session, command: string, value: number | boolean | undefined): void;
   playerChanged(session: Session): void;
   requestedFormat(session: Session, request: Partial<AudioFormat>): AudioFormat | undefined;
+}
+
+/** The stream a session listens to, as the group tells it. */
+export interface StreamInfo {
+  readonly format: AudioFormat;
+  readonly codecHeader?: string;
 }
 
 /** Roles we implement, newest first per family. */
@@ -55,12 +55,11 @@ export const HELLO_TIMEOUT_MS = 5_000;
 /** The reference keeps at most ~5 s ahead of real time. */
 export const MAX_LEAD_US = 5_000_000;
 const CLOSE_POLICY = 1008;
-const CLOSE_UNSUPPORTED = 1003;
 const CLOSE_NORMAL = 1000;
-const CLOSE_TOO_BIG = 1009;
 const CLOSE_TRY_LATER = 1013;
+const CLOSE_INTERNAL = 1011;
 
-export class Session implements Subscriber {
+export class Session implements SessionInput {
   hello?: ClientHello;
   roles: string[] = [];
   volume = 100;
@@ -69,7 +68,8 @@ export class Session implements Subscriber {
   rejectedMessages = 0;
   /** Which of the group's pace ticks flushes this listener. */
   paceSlot = 0;
-  stream?: OutputStream;
+  /** What this listener is sent, once it listens. */
+  stream?: StreamInfo;
   #streamStarted = false;
   #lastSentEndUs = 0;
   #queue: SendQueue;
@@ -77,12 +77,8 @@ export class Session implements Subscriber {
   #closed = false;
   #budget = new TokenBucket(BURST_MESSAGES, MESSAGES_PER_SECOND);
 
-  constructor(readonly connection: Connection, readonly group: GroupPort) {
-    this.#queue = new SendQueue(
-      { send: (d) => connection.send(d), bufferedAmount: () => connection.bufferedAmount() },
-      group.clock,
-      MAX_LEAD_US,
-    );
+  constructor(readonly connection: ClientConnection, readonly group: GroupPort) {
+    this.#queue = new SendQueue(connection, group.clock, MAX_LEAD_US);
     this.#helloTimer = setTimeout(
       () => this.close(CLOSE_POLICY, "no client/hello within 5 s"),
       HELLO_TIMEOUT_MS,
@@ -101,46 +97,42 @@ export class Session implements Subscriber {
     return this.roles.some((role) => role.startsWith(`${family}@`));
   }
 
-  onText(text: string, receivedUs: number): void {
-    if (this.#closed) return;
-    if (!this.#budget.take(receivedUs)) {
-      this.group.rejected();
-      return this.close(CLOSE_POLICY, "too many messages: slow down");
-    }
-    let message: ClientMessage;
-    try {
-      message = parseClientMessage(text);
-    } catch (error) {
-      if (!(error instanceof InvalidMessageError)) throw error;
-      this.#reject();
-      if (!this.hello) this.close(CLOSE_POLICY, `expected client/hello: ${error.message}`);
-      return;
-    }
+  // --- from the dialect ---
+
+  receive(message: ClientMessage, receivedUs: number): void {
+    if (this.#closed || !this.#withinBudget(receivedUs)) return;
     if (!this.hello && message.type !== "client/hello") {
-      this.#reject();
+      this.#countRejected();
       this.close(CLOSE_POLICY, `expected client/hello first, got ${message.type}`);
       return;
     }
     this.#handle(message, receivedUs);
   }
 
-  #reject(): void {
+  refuse(reason: string, receivedUs: number): void {
+    if (this.#closed || !this.#withinBudget(receivedUs)) return;
+    this.#countRejected();
+    if (!this.hello) this.close(CLOSE_POLICY, `expected client/hello: ${reason}`);
+  }
+
+  violate(code: number, reason: string): void {
+    this.group.rejected();
+    this.close(code, reason);
+  }
+
+  #withinBudget(receivedUs: number): boolean {
+    if (this.#budget.take(receivedUs)) return true;
+    this.group.rejected();
+    this.close(CLOSE_POLICY, "too many messages: slow down");
+    return false;
+  }
+
+  #countRejected(): void {
     this.rejectedMessages++;
     this.group.rejected();
     if (this.rejectedMessages > MAX_INVALID_MESSAGES) {
       this.close(CLOSE_POLICY, `more than ${MAX_INVALID_MESSAGES} invalid messages`);
     }
-  }
-
-  onBinary(): void {
-    this.group.rejected();
-    this.close(CLOSE_UNSUPPORTED, "clients may not send binary frames");
-  }
-
-  /** The client announced a message over the limit (the connection never reads it). */
-  onTooBig(): void {
-    this.group.rejected();
-    this.close(CLOSE_TOO_BIG, `message over ${MAX_MESSAGE_BYTES / 1024} KiB`);
   }
 
   #handle(message: ClientMessage, receivedUs: number): void {
@@ -149,11 +141,11 @@ export class Session implements Subscriber {
         return this.#onHello(message.hello);
       case "client/time":
         // Sent at once, ahead of any queued audio: a delayed answer widens the client's error.
-        return this.connection.send(serverMessage("server/time", {
+        return this.connection.send("server/time", {
           client_transmitted: message.clientTransmittedUs,
           server_received: receivedUs,
           server_transmitted: this.group.clock.nowUs(),
-        }));
+        });
       case "client/state": {
         const { volume, muted } = this;
         Object.assign(this, message.player);
@@ -166,9 +158,9 @@ export class Session implements Subscriber {
         return this.group.controllerCommand(this, message.command, value);
       }
       case "stream/request-format": {
-        if (!this.stream) return this.#reject(); // only a playing player has a format to change
+        if (!this.stream) return this.#countRejected(); // only a playing player has a format
         const format = this.group.requestedFormat(this, message.request);
-        if (format) this.#switchTo(format);
+        if (format) this.group.subscribe(this, [format]);
         return;
       }
       case "client/goodbye":
@@ -177,7 +169,7 @@ export class Session implements Subscriber {
   }
 
   #onHello(hello: ClientHello): void {
-    if (this.hello) return this.#reject();
+    if (this.hello) return this.#countRejected();
     clearTimeout(this.#helloTimer);
     if (hello.version !== 1) {
       return this.close(CLOSE_POLICY, `unsupported protocol version ${hello.version}, need 1`);
@@ -185,65 +177,60 @@ export class Session implements Subscriber {
     if (!this.group.hasRoom()) return this.close(CLOSE_TRY_LATER, "the party is full: try later");
     this.hello = hello;
     this.roles = activeRoles(hello.supported_roles);
+    const support = hello.player_support;
+    const candidates = producibleFormats(support?.supported_formats ?? []);
     let format: AudioFormat | undefined;
     if (this.hasRole("player")) {
-      const support = hello.player_support;
-      const candidates = producibleFormats(support?.supported_formats ?? []);
       if (candidates.length === 0) {
         const listed = support?.supported_formats.map(describe).join(", ") || "none";
         return this.close(CLOSE_POLICY, `no audio format we can produce (client lists ${listed})`);
       }
       // The client's favourite, or the next it lists if this worker cannot start that encoder.
-      format = candidates.find((candidate) => this.group.streamFor(candidate));
+      format = this.group.pickFormat(candidates);
       if (!format) {
         return this.close(CLOSE_TRY_LATER, "no encoder free for your formats: try later");
       }
-      this.#queue.maxLeadUs = leadFor(format, support?.buffer_capacity ?? Infinity);
     }
-    this.connection.send(serverMessage("server/hello", {
-      server_id: this.group.serverId,
+    this.connection.welcome({
+      serverId: this.group.serverId,
       name: this.group.name,
-      version: 1,
-      active_roles: this.roles,
-      connection_reason: "playback",
-    }));
+      activeRoles: this.roles,
+    });
     this.group.join(this);
-    if (format) this.#switchTo(format);
+    if (format && !this.group.subscribe(this, [format])) {
+      this.close(CLOSE_INTERNAL, `cannot encode ${describe(format)}`);
+    }
   }
 
-  #switchTo(format: AudioFormat): void {
-    const stream = this.group.streamFor(format);
-    if (!stream && !this.stream) return this.close(1011, `cannot encode ${describe(format)}`);
-    if (!stream || stream === this.stream) return;
-    if (this.stream) {
-      this.stream.subscribers.delete(this);
-      this.group.release(this, this.stream);
-    }
+  // --- from the group ---
+
+  /** This listener now gets `stream`, starting from the chunks of it already encoded. */
+  startStream(stream: StreamInfo, encoded: readonly FramedChunk[]): void {
     this.stream = stream;
     this.#streamStarted = false;
+    const capacity = this.hello?.player_support?.buffer_capacity ?? Infinity;
+    this.#queue.maxLeadUs = leadFor(stream.format, capacity);
     // Audio still queued is in the old format: drop it and continue from what was sent.
     this.#queue.clear();
     this.#lastSentEndUs = this.#queue.lastSentEndUs;
-    stream.subscribers.add(this);
     const nowUs = this.group.clock.nowUs();
-    for (const chunk of stream.future(nowUs)) {
+    for (const chunk of encoded) {
       if (chunk.playAtUs >= nowUs + MIN_USEFUL_LEAD_US) this.deliver(chunk);
     }
     this.#queue.flush(); // a joining listener hears audio at once, not at its pace slot
   }
 
-  /** Called by the stream for every new framed chunk of this listener's format. */
+  /** Every new framed chunk of this listener's format. */
   deliver(chunk: FramedChunk): void {
     // After a format switch, continue where the previous format stopped: no overlap.
     if (chunk.playAtUs < this.#lastSentEndUs) return;
     this.#lastSentEndUs = chunk.endUs;
     this.#queue.push(chunk);
-    if (!this.#streamStarted) {
+    if (!this.#streamStarted && this.stream) {
       this.#streamStarted = true;
-      const stream = this.stream!;
-      this.connection.send(serverMessage("stream/start", {
-        player: { ...stream.format, codec_header: stream.codecHeader },
-      }));
+      this.connection.send("stream/start", {
+        player: { ...this.stream.format, codec_header: this.stream.codecHeader },
+      });
       this.#queue.flush(); // the first chunk at once; later ones go at this listener's pace slot
     }
   }
@@ -253,7 +240,7 @@ export class Session implements Subscriber {
     this.#queue.clear();
     if (this.#streamStarted) {
       this.#streamStarted = false;
-      this.connection.send(serverMessage("stream/end", { roles: ["player"] }));
+      this.connection.send("stream/end", { roles: ["player"] });
     }
     this.#lastSentEndUs = 0;
   }
@@ -263,8 +250,19 @@ export class Session implements Subscriber {
     if (!this.#queue.flush(nowUs)) this.close(CLOSE_POLICY, "not reading: socket stalled for 5 s");
   }
 
+  /** Group volume reached this player. */
+  setVolume(volume: number): void {
+    this.volume = volume;
+    this.send("server/command", { player: { command: "volume", volume } });
+  }
+
+  setMuted(mute: boolean): void {
+    this.muted = mute;
+    this.send("server/command", { player: { command: "mute", mute } });
+  }
+
   send(type: string, payload: Record<string, unknown>): void {
-    if (!this.#closed) this.connection.send(serverMessage(type, payload));
+    if (!this.#closed) this.connection.send(type, payload);
   }
 
   close(code: number, reason: string): void {
@@ -282,11 +280,8 @@ export class Session implements Subscriber {
   onClosed(): void {
     this.#closed = true;
     clearTimeout(this.#helloTimer);
-    if (this.stream) {
-      this.stream.subscribers.delete(this);
-      this.group.release(this, this.stream);
-      this.stream = undefined;
-    }
+    this.group.unsubscribe(this);
+    this.stream = undefined;
     if (this.hello) this.group.leave(this);
   }
 }

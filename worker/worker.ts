@@ -3,52 +3,38 @@
  * coordinator's timestamps. It reads commands from `input` and reports on `output`; the same
  * code runs inside the coordinator (`--workers 1`) and as a subprocess (stdin/stdout).
  */
-import type { Clock } from "../protocol/clock.ts";
-import { type DownMessage, encodeUp, readDown, type UpMessage } from "../protocol/ipc.ts";
-import type { Logger } from "../protocol/log.ts";
+import { pathToFileURL } from "node:url";
+import {
+  type DownMessage,
+  encodeUp,
+  HEARTBEAT_INTERVAL_MS,
+  type UpMessage,
+} from "../protocol/ipc.ts";
+import { Logger } from "../protocol/log.ts";
+import type { WorkerConfig, WorkerIo } from "../protocol/worker_config.ts";
 import { CoordinatorClock } from "./coordinator_clock.ts";
 import { preloadOpus } from "./encoders/opus_encoder.ts";
 import { Group, PACE_INTERVAL_MS } from "./group.ts";
 import { type Front, listen } from "./edge/http_front.ts";
 import { createRoutes, SENDSPIN_PATH } from "./http.ts";
-import { acceptSendspin } from "./websocket_adapter.ts";
+import { acceptSendspin } from "./dialects/accept.ts";
 import { keepDialling } from "./listening_client.ts";
-
-/** What a worker's server is, wherever the worker runs. */
-export interface WorkerServerOptions {
-  name: string;
-  serverId: string;
-  host: string;
-  port: number;
-  /** Share the port with other workers (SO_REUSEPORT). */
-  reusePort: boolean;
-  assetsDir: URL;
-  /** Opus bits per second. */
-  opusBitrate: number;
-  /** Listeners allowed across all workers (counts from the coordinator may lag a little). */
-  maxClients: number;
-}
-
-export interface WorkerOptions extends WorkerServerOptions {
-  index: number;
-  input: ReadableStream<Uint8Array>;
-  output: WritableStream<Uint8Array>;
-  /** The coordinator's clock when in its process; absent, it is calibrated over the pipes. */
-  clock?: Clock;
-  log: Logger;
-  /** Listening clients to dial (`--client ws://...`; single worker, in the coordinator). */
-  dial?: URL[];
-}
 
 /** The longest the command loop runs before it lets the event loop serve the sockets. */
 const BUSY_SLICE_MS = 1;
 
-export async function runWorker(options: WorkerOptions): Promise<void> {
-  const { index, log } = options;
-  const writer = options.output.getWriter();
+export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<void> {
+  const { index } = config;
+  const log = io.log ?? new Logger(config.logLevel, `[W${index}] `);
+  const writer = io.output.getWriter();
   const report = (message: UpMessage) => {
     writer.write(encodeUp(message)).catch(() => {/* coordinator gone: stdin ends too */});
   };
+  // From the first moment: the coordinator tells a busy worker from a hung one by these.
+  const heartbeat = setInterval(
+    () => report({ type: "alive", worker: index }),
+    HEARTBEAT_INTERVAL_MS,
+  );
   let totals = { total: 0, perWorker: [] as number[], rejected: 0 };
   let reportedRejected = 0;
   let rejectReport: ReturnType<typeof setTimeout> | undefined;
@@ -64,10 +50,10 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     });
   };
   const stop = new AbortController();
-  const calibrated = options.clock
+  const calibrated = io.clock
     ? undefined
     : new CoordinatorClock((sentUs) => report({ type: "clock-probe", worker: index, sentUs }));
-  const clock = options.clock ?? calibrated!;
+  const clock = io.clock ?? calibrated!;
   // The pace timer runs only while someone listens: an idle worker does not wake up.
   let paceTimer: ReturnType<typeof setInterval> | undefined;
   const pace = (on: boolean) => {
@@ -79,12 +65,12 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     }
   };
   const group = new Group({
-    serverId: options.serverId,
-    name: options.name,
+    serverId: config.serverId,
+    name: config.name,
     clock,
     log,
-    encoderOptions: { opusBitrate: options.opusBitrate },
-    hasRoom: (): boolean => status().total < options.maxClients,
+    encoderOptions: { opusBitrate: config.opusBitrate },
+    hasRoom: (): boolean => status().total < config.maxClients,
     // Refusals are reported at most once a second: a flood must not flood the coordinator too.
     onRejected: () => rejectReport ??= setTimeout(reportCounts, 1_000),
     onMembership: (session, joined, count) => {
@@ -100,7 +86,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     const rejected = totals.rejected + group.rejectedMessages - reportedRejected;
     return { total: perWorker.reduce((a, b) => a + (b ?? 0), 0), perWorker, rejected };
   };
-  const app = createRoutes({ assetsDir: options.assetsDir, status });
+  const app = createRoutes({ assetsDir: toFileUrl(config.assetsDir), status });
 
   const handle = (message: DownMessage): boolean => {
     switch (message.type) {
@@ -119,6 +105,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       case "clock-answer":
         calibrated?.onAnswer(message.sentUs, message.coordinatorUs);
         return true;
+      case "configure":
+        throw new Error("the configuration came twice");
       case "shutdown":
         return false;
     }
@@ -126,7 +114,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const commands = (async () => {
     try {
       let busySince = performance.now();
-      for await (const message of readDown(options.input)) {
+      for await (const message of io.input) {
         if (!handle(message)) break;
         // A burst of chunks (playback starting, a new worker's backlog) is encoded in
         // slices, so queued sends and time answers go out in between.
@@ -145,7 +133,10 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   if (calibrated) {
     calibrated.run(stop.signal);
     await Promise.race([calibrated.synced(), commands]);
-    if (stop.signal.aborted) return await writer.close().catch(() => {});
+    if (stop.signal.aborted) {
+      clearInterval(heartbeat);
+      return await writer.close().catch(() => {});
+    }
   }
   // Most browsers take Opus: have libopus ready before the first of them says hello (after
   // the clock's first burst, which the compile would otherwise delay).
@@ -154,9 +145,9 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   let front: Front;
   try {
     front = await listen({
-      hostname: options.host,
-      port: options.port,
-      reusePort: options.reusePort,
+      hostname: config.host,
+      port: config.port,
+      reusePort: config.reusePort,
       handler: app.fetch,
       websocketPath: SENDSPIN_PATH,
       onWebSocket: (socket, already) => acceptSendspin(socket, already, group),
@@ -164,13 +155,14 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         log.error(`request failed: ${error instanceof Error ? error.message : error}`),
     });
   } catch (error) {
-    report({ type: "failed", worker: index, reason: bindFailure(error, options) });
+    report({ type: "failed", worker: index, reason: bindFailure(error, config) });
     stop.abort();
+    clearInterval(heartbeat);
     await writer.close().catch(() => {});
     return;
   }
   report({ type: "listening", worker: index, port: front.port });
-  for (const url of options.dial ?? []) {
+  for (const url of config.dial.map((href) => new URL(href))) {
     keepDialling(url, group, log, stop.signal).catch((error) =>
       log.error(`stopped dialling ${url.href}: ${error?.message ?? error}`)
     );
@@ -184,14 +176,20 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     session.close(1001, "server shutting down");
   }
   await front.close();
+  clearInterval(heartbeat);
   await writer.close().catch(() => {});
 }
 
-function bindFailure(error: unknown, options: WorkerOptions): string {
-  const where = `${options.host}:${options.port}`;
+/** The folder as a URL that files resolve against (hence the trailing slash). */
+function toFileUrl(path: string): URL {
+  return pathToFileURL(path.endsWith("/") ? path : `${path}/`);
+}
+
+function bindFailure(error: unknown, config: WorkerConfig): string {
+  const where = `${config.host}:${config.port}`;
   const code = (error as { code?: string })?.code;
   if (code === "EADDRINUSE" || error instanceof Deno.errors.AddrInUse) {
-    return `port ${options.port} is in use: stop the other program or choose --port`;
+    return `port ${config.port} is in use: stop the other program or choose --port`;
   }
   if (code === "EACCES" || error instanceof Deno.errors.PermissionDenied) {
     return `not allowed to listen on ${where}: use a port above 1023 or run with more rights`;

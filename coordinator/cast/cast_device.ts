@@ -7,6 +7,7 @@
  */
 import { connect, type TLSSocket } from "node:tls";
 import type { Logger } from "../../protocol/log.ts";
+import { Backoff } from "../../protocol/backoff.ts";
 import { sleepMs } from "../../protocol/sleep.ts";
 import { type CastMessage, CastMessageReader, encodeCastMessage } from "./cast_message.ts";
 
@@ -252,7 +253,7 @@ async function castOnce(url: URL, options: CastOptions, onLaunched: () => void):
 export async function keepCasting(url: URL, options: CastOptions): Promise<void> {
   const { log, signal } = options;
   const name = url.href;
-  let delay = FIRST_RETRY_MS;
+  const backoff = Backoff.doubling(FIRST_RETRY_MS, MAX_RETRY_MS);
   // An object, as the launch callback changes it behind the compiler's back.
   const now: { state: "starting" | "playing" | "away" } = { state: "starting" };
   while (!signal.aborted) {
@@ -261,7 +262,7 @@ export async function keepCasting(url: URL, options: CastOptions): Promise<void>
       outcome = await castOnce(url, options, () => {
         log.info(`${name}: Sendspin launched; the device joins the party`);
         now.state = "playing";
-        delay = FIRST_RETRY_MS;
+        backoff.reset();
       });
     } catch (error) {
       if (now.state !== "away") {
@@ -281,11 +282,11 @@ export async function keepCasting(url: URL, options: CastOptions): Promise<void>
         `${name}: Sendspin was closed on the device; it stays closed (restart the server to cast again)`,
       );
     }
+    const delayMs = backoff.next();
     if (now.state === "playing") {
-      log.warn(`${name} went away: trying again in ${delay / 1000} s`);
+      log.warn(`${name} went away: trying again in ${delayMs / 1000} s`);
       now.state = "away";
     }
-    await sleepMs(delay, signal);
-    delay = Math.min(delay * 2, MAX_RETRY_MS);
+    await sleepMs(delayMs, signal);
   }
 }

@@ -6,16 +6,18 @@
 import assert from "node:assert/strict";
 import type { UpMessage } from "../../protocol/ipc.ts";
 import { Logger } from "../../protocol/log.ts";
-import type { WorkerLink } from "../../coordinator/worker_link.ts";
+import type { WorkerExit, WorkerLink } from "../../coordinator/worker_link.ts";
 import { WorkerPool } from "../../coordinator/worker_pool.ts";
 
 /** A worker that starts listening, then dies after `lifeMs`. */
 function crashingWorker(index: number, onStatus: (m: UpMessage) => void, lifeMs: number) {
-  const exited = new Promise<void>((resolve) => setTimeout(resolve, lifeMs));
+  const exited = new Promise<WorkerExit>((resolve) =>
+    setTimeout(() => resolve({ code: 1 }), lifeMs)
+  );
   queueMicrotask(() => onStatus({ type: "listening", worker: index, port: 9_000 }));
   const link: WorkerLink = {
     index,
-    sendFrame: () => {},
+    send: () => {},
     exited,
     close: () => {},
     kill: () => {},

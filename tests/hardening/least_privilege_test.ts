@@ -12,18 +12,18 @@ const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 const PROBE = fileURLToPath(new URL("./fixtures/permission_probe.ts", import.meta.url));
 
 Deno.test("a worker process cannot run programs, read outside its assets or write", async () => {
-  const args = workerCommandLine(0, {
+  const args = workerCommandLine({
+    index: 0,
     name: "probe",
     serverId: "probe",
     host: "127.0.0.1",
     port: 0,
     reusePort: false,
-    assetsDir: ASSETS,
+    assetsDir: fileURLToPath(ASSETS),
+    logLevel: "INFO",
     opusBitrate: 128_000,
     maxClients: 10,
-    logLevel: "INFO",
-    onStatus: () => {},
-    onJunk: () => {},
+    dial: [],
   });
   const entry = args.indexOf(MAIN);
   assert.ok(entry > 0, "the worker command line runs main.ts");

@@ -1,6 +1,7 @@
 /** Starts a real server in this process on a loopback port chosen by the OS. */
 import type { ServeConfig } from "../../coordinator/config.ts";
 import { serve } from "../../coordinator/serve.ts";
+import { runWorker } from "../../worker/worker.ts";
 import type { WorkerPool } from "../../coordinator/worker_pool.ts";
 
 export interface TestServer {
@@ -26,7 +27,7 @@ export async function startServer(config: Partial<ServeConfig> = {}): Promise<Te
     maxClients: 1_000,
     portPerWorker: false,
     ...config,
-  }, { signal: shutdown.signal, print: () => {}, onReady: ready });
+  }, { signal: shutdown.signal, runWorker, print: () => {}, onReady: ready });
   const info = await Promise.race([started, done.then(() => undefined)]);
   if (!info) throw new Error("server stopped before it was ready");
   return {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Group, PACE_SLOTS } from "../../worker/group.ts";
-import { Session } from "../../worker/session.ts";
 import { Logger } from "../../protocol/log.ts";
+import { legacySession, playerHello } from "../support/legacy_session.ts";
 import { CHUNK_BYTES } from "../../protocol/pcm.ts";
 import type { AudioFormat } from "../../protocol/messages.ts";
 
@@ -11,26 +11,9 @@ function party() {
   const clock = { us: 1_000_000, nowUs: () => clock.us };
   const group = new Group({ serverId: "s", name: "Party", clock, log: new Logger("CRITICAL") });
   const join = (format: AudioFormat) => {
-    const received: Uint8Array[] = [];
-    const session = new Session({
-      send: (d) => typeof d !== "string" && received.push(d),
-      close: () => {},
-      bufferedAmount: () => 0,
-    }, group);
-    session.onText(
-      JSON.stringify({
-        type: "client/hello",
-        payload: {
-          client_id: crypto.randomUUID(),
-          name: "guest",
-          version: 1,
-          supported_roles: ["player@v1"],
-          "player@v1_support": { supported_formats: [format], buffer_capacity: 1 << 24 },
-        },
-      }),
-      clock.us,
-    );
-    return { session, received };
+    const client = legacySession(group);
+    client.say(playerHello([format]));
+    return { session: client.session, received: client.audio };
   };
   let playAtUs = 1_250_000;
   const chunk = () => {
@@ -55,8 +38,8 @@ for (const format of FORMATS) {
     async () => {
       const { group, join, chunk } = party();
       const listeners = Array.from({ length: 50 }, () => join(format));
-      assert.equal(group.streams.size, 1, "one encoder for one format");
-      const stream = [...group.streams.values()][0];
+      assert.equal(group.outputs.size, 1, "one encoder for one format");
+      const { stream } = [...group.outputs.values()][0];
       if (format.codec === "opus") {
         // libopus instantiates asynchronously: the first chunk waits for it, then goes out.
         chunk();
@@ -72,7 +55,7 @@ for (const format of FORMATS) {
         received.forEach((bytes, i) => assert.equal(bytes, first[i], "the very same bytes object"));
       }
       for (const { session } of listeners) session.close(1000, "bye");
-      assert.equal(group.streams.size, 0, "the encoder goes with its last listener");
+      assert.equal(group.outputs.size, 0, "the encoder goes with its last listener");
     },
   );
 }
@@ -81,14 +64,15 @@ Deno.test("an encoder that fails closes its own listeners only; the others play 
   const { group, join, chunk } = party();
   const healthy = join({ codec: "pcm", sample_rate: 48_000, channels: 2, bit_depth: 16 });
   const doomed = join({ codec: "pcm", sample_rate: 44_100, channels: 2, bit_depth: 16 });
-  const broken = [...group.streams.values()].find((s) => s.format.sample_rate === 44_100)!;
+  const broken = [...group.outputs.values()].map((o) => o.stream)
+    .find((s) => s.format.sample_rate === 44_100)!;
   broken.feed = () => {
     throw new Error("out of memory in wasm");
   };
   chunk();
   chunk();
   assert.equal(healthy.received.length, 2, "the PCM listener got both chunks");
-  assert.equal(group.streams.size, 1, "the failed encoder is gone");
+  assert.equal(group.outputs.size, 1, "the failed encoder is gone");
   assert.ok(!group.sessions.has(doomed.session), "its listener was closed");
   assert.ok(group.sessions.has(healthy.session));
 });

@@ -5,12 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { Group } from "../../worker/group.ts";
-import { Session } from "../../worker/session.ts";
 import { Logger } from "../../protocol/log.ts";
 import type { AudioFormat } from "../../protocol/messages.ts";
 import { CHUNK_BYTES } from "../../protocol/pcm.ts";
 import { OutputStream } from "../../worker/output_stream.ts";
 import { createEncoder, formatKey, normalizeFormat } from "../../worker/encoders/negotiate.ts";
+import { legacySession, playerHello } from "../support/legacy_session.ts";
 
 const f = (codec: AudioFormat["codec"], sample_rate = 48_000, channels = 2, bit_depth = 16) => ({
   codec,
@@ -30,35 +30,41 @@ function group() {
 Deno.test("every Opus request is one format, whatever bit depth it names", () => {
   assert.equal(formatKey(normalizeFormat(f("opus", 48_000, 2, 24))), formatKey(f("opus")));
   const { group: g } = group();
-  const a = g.streamFor(f("opus", 48_000, 2, 16));
-  const b = g.streamFor(f("opus", 48_000, 2, 17));
-  assert.equal(a, b, "one encoder");
-  assert.equal(a!.format.bit_depth, 16);
-  a!.close();
+  const a = g.pickFormat([f("opus", 48_000, 2, 16)]);
+  const b = g.pickFormat([f("opus", 48_000, 2, 17)]);
+  assert.deepEqual(a, b);
+  assert.equal(g.outputs.size, 1, "one encoder");
+  assert.equal(a!.bit_depth, 16);
+  for (const output of g.outputs.values()) output.stream.close();
 });
 
 Deno.test("encoder starts are rate-limited; common formats keep their room", () => {
   const { group: g, clock } = group();
   const uncommon = [8_000, 11_025, 16_000, 22_050, 24_000, 32_000, 88_200, 96_000, 176_400]
     .map((rate) => f("pcm", rate, 1, 24));
-  const started = uncommon.map((format) => g.streamFor(format)).filter(Boolean);
+  const started = uncommon.map((format) => g.pickFormat([format])).filter(Boolean);
   assert.equal(started.length, 6, "a burst of six, then no more for now");
   clock.us += 60_000_000; // a minute later the bucket has refilled
-  assert.ok(g.streamFor(uncommon[6]), "the seventh");
-  assert.ok(g.streamFor(uncommon[7]), "the eighth uncommon format");
-  assert.equal(g.streamFor(uncommon[8]), undefined, "a ninth uncommon one is refused");
-  assert.ok(g.streamFor(f("pcm")), "PCM 48k/16/2 always has room");
-  for (const stream of g.streams.values()) stream.close();
+  assert.ok(g.pickFormat([uncommon[6]]), "the seventh");
+  assert.ok(g.pickFormat([uncommon[7]]), "the eighth uncommon format");
+  assert.equal(g.pickFormat([uncommon[8]]), undefined, "a ninth uncommon one is refused");
+  assert.ok(g.pickFormat([f("pcm")]), "PCM 48k/16/2 always has room");
+  for (const output of g.outputs.values()) output.stream.close();
 });
 
 Deno.test("a new encoder's backlog: the urgent part at once, the rest in slices, in order", async () => {
   const clock = { us: 0, nowUs: () => clock.us };
-  const stream = new OutputStream(f("pcm"), (format) => createEncoder(format), clock);
   const got: number[] = [];
-  stream.subscribers.add({ deliver: (c) => got.push(c.playAtUs), close: () => {} });
+  const stream = new OutputStream(f("pcm"), {
+    makeEncoder: (format) => createEncoder(format),
+    clock,
+    onFramed: (c) => got.push(c.playAtUs),
+    onError: (error) => assert.fail(String(error)),
+  });
   const chunk = (i: number) => ({
     segment: 1,
     playAtUs: 100_000 + i * 60_000,
+    endUs: 160_000 + i * 60_000,
     pcm: new Uint8Array(CHUNK_BYTES),
   });
   stream.catchUp(Array.from({ length: 80 }, (_, i) => chunk(i)));
@@ -78,31 +84,11 @@ Deno.test("a listener whose first format cannot start gets the next one it lists
     .map((rate) => f("pcm", rate, 1, 24));
   for (const format of uncommon) {
     clock.us += 60_000_000;
-    assert.ok(g.streamFor(format), `${format.sample_rate}`);
+    assert.ok(g.pickFormat([format]), `${format.sample_rate}`);
   }
-  const sent: string[] = [];
-  const session = new Session({
-    send: (d) => typeof d === "string" && sent.push(d),
-    close: (code, reason) => sent.push(`closed ${code} ${reason}`),
-    bufferedAmount: () => 0,
-  }, g);
+  const { session, say, sent, closed } = legacySession(g);
   clock.us += 60_000_000;
-  session.onText(
-    JSON.stringify({
-      type: "client/hello",
-      payload: {
-        client_id: "c",
-        name: "late",
-        version: 1,
-        supported_roles: ["player@v1"],
-        "player@v1_support": {
-          supported_formats: [f("pcm", 176_400, 1, 24), f("pcm")],
-          buffer_capacity: 1 << 20,
-        },
-      },
-    }),
-    clock.us,
-  );
-  assert.equal(session.stream?.format.sample_rate, 48_000, sent.join("\n"));
-  for (const stream of g.streams.values()) stream.close();
+  say(playerHello([f("pcm", 176_400, 1, 24), f("pcm")]));
+  assert.equal(session.stream?.format.sample_rate, 48_000, `${sent.join("\n")} ${closed()}`);
+  for (const output of g.outputs.values()) output.stream.close();
 });

@@ -6,14 +6,16 @@ function setup(maxLeadUs = 5_000_000) {
   const socket = { sent: [] as number[], buffered: 0 };
   const queue = new SendQueue(
     {
-      send: (bytes) => socket.sent.push(bytes[0]),
+      sendAudio: (chunk) => socket.sent.push(chunk.bytes[0]),
       bufferedAmount: () => socket.buffered,
     },
     clock,
     maxLeadUs,
   );
   const chunk = (id: number, playAtUs: number) => ({
+    segment: 1,
     bytes: new Uint8Array([id]),
+    payload: new Uint8Array(0),
     playAtUs,
     endUs: playAtUs + 60_000,
   });
