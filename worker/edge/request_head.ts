@@ -65,7 +65,13 @@ export function parseRequestHead(bytes: Uint8Array): RequestHead {
     const colon = line.indexOf(":");
     const name = line.slice(0, colon).toLowerCase();
     if (colon <= 0 || !TOKEN.test(name)) throw new BadRequest(400, "malformed header");
-    const value = line.slice(colon + 1).trim();
+    // Optional whitespace is spaces and tabs only: trim() would also drop a bare CR or LF
+    // (an end of line to other parsers), other controls and NBSP, unseen.
+    let start = colon + 1;
+    let end = line.length;
+    while (start < end && (line[start] === " " || line[start] === "\t")) start++;
+    while (end > start && (line[end - 1] === " " || line[end - 1] === "\t")) end--;
+    const value = line.slice(start, end);
     if (!FIELD_VALUE.test(value)) throw new BadRequest(400, "malformed header value");
     const before = headers.get(name);
     headers.set(name, before === undefined ? value : `${before}, ${value}`);
