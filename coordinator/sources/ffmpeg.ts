@@ -73,7 +73,7 @@ export async function* decodeWithFfmpeg(
     }
   };
   options.signal?.addEventListener("abort", kill, { once: true });
-  const log = readLog(child.stderr, options.onTags);
+  const log = followFfmpegLog(child.stderr, options.onTags);
   let carry: Uint8Array | undefined;
   try {
     for await (const piece of child.stdout) {
@@ -98,20 +98,35 @@ export async function* decodeWithFfmpeg(
 const TAG_LINE = /^\s{4,}(title|artist|album|StreamTitle)\s*:\s*(.+)$/i;
 const ERROR_HINT = /error|failed|refused|invalid|no such|not found|denied|unable|does not/i;
 
-/** Follows ffmpeg's log for tags; resolves with the most telling error line, if any. */
-async function readLog(
+/**
+ * Follows ffmpeg's log for tags; resolves with the most telling error line, if any. The
+ * input's tags are reported once, whole, when ffmpeg has printed them all (at "Stream
+ * mapping"), not field by field: a client must never see a title without its artist. Stream
+ * titles that come later (ICY) are reported as they change.
+ */
+export async function followFfmpegLog(
   stderr: ReadableStream<Uint8Array>,
   onTags?: (tags: TrackTags) => void,
 ): Promise<string> {
   let tags: TrackTags = {};
+  let announced = false;
   let inOutput = false;
   let lastError = "";
   let pending = "";
+  const announce = () => {
+    announced = true;
+    if (tags.title !== undefined || tags.artist !== undefined || tags.album !== undefined) {
+      onTags?.(tags);
+    }
+  };
   for await (const text of stderr.pipeThrough(new TextDecoderStream())) {
     pending += text;
     const lines = pending.split(/\r?\n|\r/);
     pending = lines.pop() ?? "";
     for (const line of lines) {
+      if (!announced && (line.startsWith("Stream mapping") || line.startsWith("Output #"))) {
+        announce();
+      }
       if (line.startsWith("Output #")) inOutput = true;
       if (ERROR_HINT.test(line)) lastError = line.trim();
       const match = !inOutput || /StreamTitle/i.test(line) ? TAG_LINE.exec(line) : null;
@@ -120,8 +135,9 @@ async function readLog(
       const value = match[2].trim();
       if (key === "streamtitle") tags = splitStreamTitle(value);
       else tags = { ...tags, [key]: value };
-      onTags?.(tags);
+      if (announced) onTags?.(tags);
     }
   }
+  if (!announced) announce();
   return lastError;
 }
