@@ -113,7 +113,8 @@ export class Listener {
       this.arrivals.push(arrivedUs);
       this.timestamps.push(ts);
     }
-    if ((this.run.measuring || this.run.online) && ts - this.#lastTs > CHUNK_US + 1) {
+    // Gaps count over the listener's whole life, joining included.
+    if (ts - this.#lastTs > CHUNK_US + 1) {
       this.lost += Math.round((ts - this.#lastTs) / CHUNK_US) - 1;
     }
     if (this.run.online && this.probes.length >= BURST_PROBES) {
