@@ -3,12 +3,9 @@
  * playback while anyone listens, until `signal` aborts (Ctrl+C).
  */
 import { fileURLToPath } from "node:url";
-import { encodeDown } from "../protocol/ipc.ts";
 import { Logger } from "../protocol/log.ts";
 import { systemClock } from "../protocol/clock.ts";
-import { CHUNK_FRAMES, SAMPLE_RATE } from "../protocol/pcm.ts";
 import type { TrackTags } from "../protocol/tags.ts";
-import { durationUs } from "../protocol/timestamps.ts";
 import { formatBanner, lanAddress } from "./banner.ts";
 import { advertise } from "./discovery/mdns.ts";
 import { keepCasting } from "./cast/cast_device.ts";
@@ -26,7 +23,6 @@ import type { RunWorker, WorkerConfig } from "../protocol/worker_config.ts";
 
 /** The player page's files, which every worker serves. */
 export const ASSETS_DIR = fileURLToPath(new URL("../web/dist/", import.meta.url));
-const CHUNK_US = durationUs(CHUNK_FRAMES, SAMPLE_RATE);
 /**
  * Shutdown waits this long at most for Cast devices to quit the app: long enough for a
  * launch under way (up to 10 s) to finish and be quit, rather than leave the TV pointing
@@ -96,11 +92,7 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
   });
   started.workers = workers;
   workers.broadcastTags(tags);
-  const timeline = new Timeline({
-    clock: systemClock,
-    emit: (chunk) =>
-      workers.broadcastChunk(encodeDown({ type: "chunk", ...chunk }), chunk.playAtUs + CHUNK_US),
-  });
+  const timeline = new Timeline({ clock: systemClock, emit: (c) => workers.broadcastChunk(c) });
   playback = new Playback({ source, timeline, log, onStopped: () => workers.broadcastStopped() });
 
   let port: number;

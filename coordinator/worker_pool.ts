@@ -13,6 +13,9 @@ import type { Logger } from "../protocol/log.ts";
 import { systemClock } from "../protocol/clock.ts";
 import { sleepMs } from "../protocol/sleep.ts";
 import type { TrackTags } from "../protocol/tags.ts";
+import { CHUNK_FRAMES, SAMPLE_RATE } from "../protocol/pcm.ts";
+import { durationUs } from "../protocol/timestamps.ts";
+import type { StampedChunk } from "./timeline.ts";
 import type { WorkerExit, WorkerLink } from "./worker_link.ts";
 
 export interface WorkerPoolOptions {
@@ -35,6 +38,7 @@ export interface WorkerPoolOptions {
 const MAX_CRASHES = 5;
 const CRASH_WINDOW_MS = 60_000;
 const RESTART_DELAYS_MS = [100, 500, 1_000, 2_000, 5_000];
+const CHUNK_US = durationUs(CHUNK_FRAMES, SAMPLE_RATE);
 const STOP_TIMEOUT_MS = 2_000;
 /**
  * Heartbeat checks without a report before a worker counts as hung: 3 s. Counted in checks,
@@ -108,8 +112,10 @@ export class WorkerPool {
     return { port: firstPort, failures };
   }
 
-  /** Sends a chunk frame to every worker and keeps it for workers that start late. */
-  broadcastChunk(frame: Uint8Array, endUs: number): void {
+  /** Sends a timeline chunk to every worker and keeps it for workers that start late. */
+  broadcastChunk(chunk: StampedChunk): void {
+    const frame = encodeDown({ type: "chunk", ...chunk }); // encoded once for every worker
+    const endUs = chunk.playAtUs + CHUNK_US;
     this.#future.at(systemClock.nowUs());
     this.#future.push({ frame, endUs });
     this.#broadcast(frame, { expiresUs: endUs });

@@ -1,6 +1,7 @@
 /** The program as a user runs it: the `sendspin` task's command line, real processes. */
 import assert from "node:assert/strict";
 import { program, runProgram } from "./support/program.ts";
+import { until } from "./support/until.ts";
 import { testSignal, writeTempWav } from "./support/wav.ts";
 
 Deno.test("--help prints usage and every option, exit 0", async () => {
@@ -69,22 +70,28 @@ Deno.test("a port in use exits 1 saying so", async () => {
 async function runUntilBanner(args: string[], path?: string) {
   const child = program(args, { path }).spawn();
   const stderr = new Response(child.stderr).text();
-  const decoder = new TextDecoder();
   let stdout = "";
-  const reader = child.stdout.getReader();
-  while (!stdout.includes("Press Ctrl+C")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    stdout += decoder.decode(value);
+  let ended = false;
+  const reading = (async () => {
+    for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) stdout += text;
+  })().finally(() => ended = true);
+  try {
+    await until("the banner (its last line, Press Ctrl+C)", () => {
+      return stdout.includes("Press Ctrl+C") || ended;
+    }, { ms: 30_000, seen: () => `stdout so far:\n${stdout}` });
+  } catch (error) {
+    child.kill("SIGKILL");
+    await Promise.all([reading, child.status, stderr]);
+    throw error;
   }
-  const url = /http:\/\/[^\s]+/.exec(stdout)?.[0];
+  const banner = stdout;
+  const url = /http:\/\/[^\s]+/.exec(banner)?.[0];
   const stop = async () => {
     child.kill("SIGINT");
-    reader.releaseLock();
-    await child.stdout.cancel();
+    await reading;
     return { code: (await child.status).code, stderr: await stderr };
   };
-  return { stdout, url, stop };
+  return { stdout: banner, url, stop };
 }
 
 Deno.test("the server prints its URL, serves, and stops on Ctrl+C with exit 0", async () => {

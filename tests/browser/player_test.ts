@@ -6,14 +6,16 @@ import assert from "node:assert/strict";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { buildWeb } from "../support/web_build.ts";
 import { startServer, type TestServer } from "../support/server.ts";
+import { ignoreUnless } from "../support/skip.ts";
+import { untilValue } from "../support/until.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
-if (!hasChromium) {
-  console.log(`skipping browser tests: ${CHROMIUM} is missing (apt-get install chromium)`);
-}
+const noChromium = ignoreUnless(
+  await Deno.stat(CHROMIUM).then(() => true, () => false),
+  `the browser tests: ${CHROMIUM} is missing (apt-get install chromium)`,
+);
 const ARTIFACTS = new URL("../artifacts/", import.meta.url);
-const opts = { ignore: !hasChromium, sanitizeOps: false, sanitizeResources: false };
+const opts = { ignore: noChromium, sanitizeOps: false, sanitizeResources: false };
 
 async function launch(): Promise<Browser> {
   return await chromium.launch({
@@ -58,13 +60,18 @@ async function state(page: Page): Promise<string | undefined> {
   return (await page.getAttribute("body", "data-state")) ?? undefined;
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000) {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Polls what the page shows (every 100 ms, 15 s by default); a timeout shows the last read. */
+function untilPage<T>(
+  what: string,
+  read: () => Promise<T>,
+  accept: (value: T) => boolean,
+  ms = 15_000,
+): Promise<T> {
+  return untilValue(what, read, accept, { ms, everyMs: 100 });
 }
+
+const text = (page: Page, selector: string) => async () => await page.textContent(selector);
+const finite = (text: string | null) => Number.isFinite(parseFloat(text ?? ""));
 
 Deno.test({
   name: "a guest presses Start, hears the party in sync, is counted, and can stop",
@@ -79,32 +86,31 @@ Deno.test({
       assert.equal((await page.textContent("#start"))?.trim(), "Start Listening");
       assert.equal(await state(page), "idle");
       await page.click("#start");
-      await until("playing", async () => (await state(page)) === "playing");
+      await untilPage("the state playing", () => state(page), (s) => s === "playing");
       assert.equal((await page.textContent("#start"))?.trim(), "Stop Listening");
-      await until("a finite sync readout", async () => {
-        const text = (await page.textContent("#sync-ms")) ?? "";
-        return Number.isFinite(parseFloat(text));
-      });
+      await untilPage("a finite sync readout", text(page, "#sync-ms"), finite);
       assert.match((await page.getAttribute("#sync-ms", "data-tone")) ?? "", /^(good|warn|bad)$/);
       assert.ok(await page.isHidden("#share"), "no share card on a loopback address");
-      await until(
-        "now playing",
-        async () => (await page.textContent("#title")) === "Sendspin Party Demo",
+      await untilPage(
+        "the now-playing title",
+        text(page, "#title"),
+        (title) => title === "Sendspin Party Demo",
       );
 
       const second = await openPlayer(browser, server);
       await second.page.click("#start");
-      await until("second page playing", async () => (await state(second.page)) === "playing");
-      await until(
+      await untilPage("the second page playing", () => state(second.page), (s) => s === "playing");
+      await untilPage(
         "2 tuned in",
-        async () => (await page.textContent("#listeners"))?.trim() === "2 tuned in",
+        text(page, "#listeners"),
+        (listeners) => listeners?.trim() === "2 tuned in",
         25_000,
       );
       await Deno.mkdir(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: new URL("player.png", ARTIFACTS).pathname, fullPage: true });
 
       await page.click("#start");
-      await until("back to the start", async () => (await state(page)) === "idle");
+      await untilPage("back to the start (idle)", () => state(page), (s) => s === "idle");
       assert.equal((await page.textContent("#start"))?.trim(), "Start Listening");
       for (const watched of [first, second]) {
         assert.deepEqual(watched.foreignRequests, [], "no request leaves the server's origin");
@@ -128,15 +134,12 @@ Deno.test({
     try {
       const { page } = await openPlayer(browser, server);
       await page.click("#start");
-      await until("playing", async () => (await state(page)) === "playing");
+      await untilPage("the state playing", () => state(page), (s) => s === "playing");
       await server.stop();
-      await until("reconnecting", async () => (await state(page)) === "reconnecting");
+      await untilPage("the state reconnecting", () => state(page), (s) => s === "reconnecting");
       server = await startServer({ port });
-      await until("playing again", async () => (await state(page)) === "playing", 30_000);
-      await until(
-        "audio flowing",
-        async () => Number.isFinite(parseFloat((await page.textContent("#sync-ms")) ?? "")),
-      );
+      await untilPage("playing again", () => state(page), (s) => s === "playing", 30_000);
+      await untilPage("audio flowing (a finite sync readout)", text(page, "#sync-ms"), finite);
     } finally {
       await browser.close();
       await server.stop();

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { Source } from "../../coordinator/sources/source.ts";
 import { testPlayback } from "../support/playback.ts";
+import { until } from "../support/until.ts";
 
 Deno.test("playback retries a failing source with growing delays, then plays", async () => {
   const attempts: number[] = [];
@@ -16,7 +17,9 @@ Deno.test("playback retries a failing source with growing delays, then plays", a
   let chunks = 0;
   const playback = testPlayback(source, { onChunk: () => chunks++, retryDelaysMs: [20, 40, 80] });
   await playback.setWanted(true);
-  while (chunks === 0) await new Promise((r) => setTimeout(r, 10));
+  await until("a chunk, after three failed attempts", () => chunks > 0, {
+    seen: () => `${attempts.length} attempts, no chunk`,
+  });
   await playback.setWanted(false);
   const gaps = attempts.slice(1, 4).map((t, i) => t - attempts[i]);
   assert.ok(gaps[0] >= 19 && gaps[1] >= 39 && gaps[2] >= 79, `delays ${gaps}`);
@@ -40,7 +43,7 @@ Deno.test("playback stops decoding when nobody listens, and tells the workers", 
   };
   const playback = testPlayback(source, { onStopped: () => stopped++ });
   await playback.setWanted(true);
-  await new Promise((r) => setTimeout(r, 50));
+  await until("the decoder open", () => open > 0, { seen: () => `${open} decoders open` });
   assert.equal(open, 1);
   await playback.setWanted(false);
   assert.equal(open, 0, "the decoder was closed");
@@ -63,7 +66,10 @@ Deno.test("a source that played a while and then failed retries after the first 
   };
   const playback = testPlayback(source, { retryDelaysMs: [20, 200, 400], healthyAfterMs: 50 });
   await playback.setWanted(true);
-  while (attempts.length < 4) await new Promise((r) => setTimeout(r, 5));
+  await until("four attempts", () => attempts.length >= 4, {
+    everyMs: 5,
+    seen: () => `${attempts.length} attempts`,
+  });
   await playback.setWanted(false);
   const afterHealthy = attempts[3] - attempts[2];
   assert.ok(afterHealthy < 60 + 200, `back to the first delay, not the third: ${afterHealthy} ms`);

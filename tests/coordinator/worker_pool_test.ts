@@ -8,6 +8,7 @@ import type { UpMessage } from "../../protocol/ipc.ts";
 import { Logger } from "../../protocol/log.ts";
 import type { WorkerExit, WorkerLink } from "../../coordinator/worker_link.ts";
 import { WorkerPool } from "../../coordinator/worker_pool.ts";
+import { until } from "../support/until.ts";
 
 /** A worker that starts listening, then dies after `lifeMs`. */
 function crashingWorker(index: number, onStatus: (m: UpMessage) => void, lifeMs: number) {
@@ -27,14 +28,14 @@ function crashingWorker(index: number, onStatus: (m: UpMessage) => void, lifeMs:
 
 Deno.test("a worker that keeps crashing is given up on; with none left, the server is told", async () => {
   const spawned: number[] = [];
-  const noneLeft = Promise.withResolvers<void>();
+  let noneLeft = false;
   const pool = new WorkerPool({
     count: 1,
     port: 0,
     portPerWorker: false,
     log: new Logger("CRITICAL"),
     onTotal: () => {},
-    onNoneLeft: () => noneLeft.resolve(),
+    onNoneLeft: () => noneLeft = true,
     restartDelaysMs: [5],
     spawn: (index, _port, onStatus) => {
       spawned.push(index);
@@ -42,10 +43,10 @@ Deno.test("a worker that keeps crashing is given up on; with none left, the serv
     },
   });
   await pool.start();
-  const timeout = new Promise((_, reject) =>
-    setTimeout(() => reject(new Error("never told")), 5_000)
-  );
-  await Promise.race([noneLeft.promise, timeout]);
+  await until("the server told that no worker is left", () => noneLeft, {
+    ms: 5_000,
+    seen: () => `${spawned.length} workers started, never told`,
+  });
   assert.equal(spawned.length, 6, "the first start and 5 restarts, then it gave up");
   await pool.stop();
 });

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { format, RawClient } from "../support/raw_client.ts";
 import { startServer } from "../support/server.ts";
+import { until } from "../support/until.ts";
 import { WsClient } from "../support/ws_client.ts";
 import { assertContiguousAndOnTime } from "./steady_listener.ts";
 
@@ -40,14 +41,14 @@ Deno.test(
         },
       }));
       await steady.waitFor("both listening", () => steady.chunks.length > 0);
-      const deadline = performance.now() + 30_000;
       let sawBoth = false;
-      while (performance.now() < deadline) {
+      const totals: number[] = []; // each change of the count
+      await until("the stalled listener counted, then closed", async () => {
         const total = await status();
+        if (total !== totals.at(-1)) totals.push(total);
         if (total === 2) sawBoth = true;
-        if (sawBoth && total === 1) break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
+        return sawBoth && total === 1;
+      }, { ms: 30_000, everyMs: 200, seen: () => `total_clients went ${totals.join(" -> ")}` });
       assert.ok(sawBoth, "the stalled listener had joined");
       assert.equal(await status(), 1, "the stalled listener was closed within 30 s");
       const before = steady.chunks.length;

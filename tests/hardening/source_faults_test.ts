@@ -10,13 +10,16 @@ import { childrenOf } from "../bench/process_tree.ts";
 import { testPlayback } from "../support/playback.ts";
 import { format, RawClient } from "../support/raw_client.ts";
 import { startServer } from "../support/server.ts";
+import { ignoreUnless } from "../support/skip.ts";
+import { until } from "../support/until.ts";
 import { testSignal, wavBytes, writeTempWav } from "../support/wav.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const ffmpeg = await hasFfmpeg();
-const needsFfmpeg = { ...opts, ignore: !ffmpeg };
-if (!ffmpeg) console.log("skipping the ffmpeg source-fault tests: ffmpeg is not installed");
+const needsFfmpeg = {
+  ...opts,
+  ignore: ignoreUnless(await hasFfmpeg(), "the ffmpeg source-fault tests: ffmpeg is not on PATH"),
+};
 
 /** Lines the server logs while `body` runs (the logger writes them with console.error). */
 async function capturingLog<T>(body: (lines: string[]) => Promise<T>): Promise<T> {
@@ -27,14 +30,6 @@ async function capturingLog<T>(body: (lines: string[]) => Promise<T>): Promise<T
     return await body(lines);
   } finally {
     console.error = original;
-  }
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 15_000) {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
   }
 }
 
@@ -57,7 +52,10 @@ Deno.test("a source that goes silent is dropped after the stall timeout and retr
   };
   const playback = testPlayback(source, { retryDelaysMs: [10], stallMs: 150 });
   await playback.setWanted(true);
-  await until("a second attempt", () => attempts >= 3, 5_000);
+  await until("a third attempt", () => attempts >= 3, {
+    ms: 5_000,
+    seen: () => `${attempts} attempts`,
+  });
   await playback.setWanted(false);
 });
 
@@ -74,7 +72,10 @@ Deno.test("a stream that keeps dropping after a moment is retried with growing d
   };
   const playback = testPlayback(source, { retryDelaysMs: [20, 60, 180] });
   await playback.setWanted(true);
-  await until("four attempts", () => attempts.length >= 4, 5_000);
+  await until("four attempts", () => attempts.length >= 4, {
+    ms: 5_000,
+    seen: () => `${attempts.length} attempts`,
+  });
   await playback.setWanted(false);
   const gaps = attempts.slice(1, 4).map((t, i) => t - attempts[i]);
   assert.ok(gaps[0] >= 19 && gaps[1] >= 59 && gaps[2] >= 179, `backoff, not a tight loop: ${gaps}`);
@@ -100,7 +101,7 @@ function flakyRadio(cutAfterBytes: number) {
         controller.enqueue(header);
       },
       async pull(controller) {
-        await sleep(20);
+        await sleep(20); // the radio's pace: 40 ms of audio every 20 ms
         const piece = pcm.subarray(sent % pcm.length, (sent % pcm.length) + 7_680); // 40 ms
         sent += piece.length;
         if (!cut && sent > cutAfterBytes) {
@@ -128,9 +129,20 @@ Deno.test(
       const client = await RawClient.connect(server.url, { formats: [format("pcm")] });
       try {
         // The start-up check, the first playback, and the reconnection after the cut.
-        await until("the stream to drop and be dialled again", () => radio.requests.length >= 3);
+        await until("the stream to drop and be dialled again", () => radio.requests.length >= 3, {
+          ms: 15_000,
+          seen: () => `${radio.requests.length} requests; log:\n${log.join("\n")}`,
+        });
         const afterRetry = client.chunks.length;
-        await until("audio after the retry", () => client.chunks.length > afterRetry + 30);
+        await client.waitFor(
+          "audio after the retry",
+          () => client.chunks.length > afterRetry + 30,
+          {
+            ms: 15_000,
+            seen: () =>
+              `${client.chunks.length - afterRetry} chunks since; log:\n${log.join("\n")}`,
+          },
+        );
         assert.ok(log.some((l) => /retrying in 2 s/.test(l)), `it says so:\n${log.join("\n")}`);
         assert.ok(client.chunks.every((c) => c.playAtUs > c.arrivedUs), "no chunk arrived late");
       } finally {
@@ -162,13 +174,27 @@ Deno.test(
       const server = await startServer({ source: { kind: "file", path: file }, logLevel: "INFO" });
       const client = await RawClient.connect(server.url, { formats: [format("pcm")] });
       try {
-        await until("audio", () => client.chunks.length > 0);
-        await until("ffmpeg running", () => ffmpegChildren().length === 1);
+        await client.waitFor("audio", () => client.chunks.length > 0, 15_000);
+        const ffmpegs = { seen: () => `ffmpeg pids ${JSON.stringify(ffmpegChildren())}` };
+        await until("ffmpeg running", () => ffmpegChildren().length === 1, {
+          ms: 15_000,
+          ...ffmpegs,
+        });
         const [first] = ffmpegChildren();
         Deno.kill(first, "SIGKILL");
-        await until("a new ffmpeg", () => ffmpegChildren().some((pid) => pid !== first));
+        await until("a new ffmpeg", () => ffmpegChildren().some((pid) => pid !== first), {
+          ms: 15_000,
+          ...ffmpegs,
+        });
         const played = client.chunks.length;
-        await until("audio from the new ffmpeg", () => client.chunks.length > played + 60, 20_000);
+        await client.waitFor(
+          "audio from the new ffmpeg",
+          () => client.chunks.length > played + 60,
+          {
+            ms: 20_000,
+            seen: () => `${client.chunks.length - played} chunks since; log:\n${log.join("\n")}`,
+          },
+        );
         assert.ok(contiguous(client), "timestamps run on without a gap or overlap");
         assert.ok(log.some((l) => /ffmpeg was stopped \(SIGKILL\)/.test(l)), log.join("\n"));
       } finally {
@@ -186,9 +212,12 @@ Deno.test("a file removed while looping is named in one clear line", opts, async
     const server = await startServer({ source: { kind: "file", path: file }, logLevel: "INFO" });
     const client = await RawClient.connect(server.url, { formats: [format("pcm")] });
     try {
-      await until("audio", () => client.chunks.length > 0);
+      await client.waitFor("audio", () => client.chunks.length > 0, 15_000);
       Deno.removeSync(file);
-      await until("the message", () => log.some((l) => l.includes("is gone")), 20_000);
+      await until("the message", () => log.some((l) => l.includes("is gone")), {
+        ms: 20_000,
+        seen: () => `log:\n${log.join("\n")}`,
+      });
       const line = log.find((l) => l.includes("is gone"))!;
       assert.match(line, /is gone \(deleted or moved\?\): put it back/);
       assert.ok(line.includes(file), line);

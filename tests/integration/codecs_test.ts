@@ -3,9 +3,13 @@ import assert from "node:assert/strict";
 import { OpusDecoder } from "opus-decoder";
 import { format, RawClient } from "../support/raw_client.ts";
 import { startServer } from "../support/server.ts";
+import { until } from "../support/until.ts";
 import { testSignal, writeTempWav } from "../support/wav.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
+const CHUNK_US = 60_000;
+/** This process's clock, which is server time with an in-process server. */
+const localUs = () => performance.now() * 1000;
 
 for (const codec of ["pcm", "flac", "opus"] as const) {
   Deno.test(
@@ -16,7 +20,14 @@ for (const codec of ["pcm", "flac", "opus"] as const) {
       const early = await RawClient.connect(server.url, { formats: [format("pcm")] });
       try {
         await early.waitFor("playback running", () => early.chunks.length > 10);
-        await new Promise((r) => setTimeout(r, 300));
+        // Joining late: the party's first chunk has played (in-process server: our clock).
+        await until(
+          "the first chunk played",
+          () => localUs() >= early.chunks[0].playAtUs + CHUNK_US,
+          {
+            seen: () => `now ${localUs()} µs, first chunk at ${early.chunks[0].playAtUs} µs`,
+          },
+        );
         const late = await RawClient.connect(server.url, { formats: [format(codec)] });
         await late.waitFor("first chunk", () => late.chunks.length > 0, 2_000);
         const waitedMs = (late.chunks[0].arrivedUs - late.helloSentUs) / 1000;
@@ -134,7 +145,10 @@ Deno.test(
     const early = await RawClient.connect(server.url, { formats: [format("flac")] });
     try {
       await early.waitFor("FLAC chunks", () => early.chunks.length >= 40);
-      await new Promise((r) => setTimeout(r, 600)); // the first chunks have played by now
+      // Joining mid-stream: the first chunks have played (in-process server: our clock).
+      await until("five chunks played", () => localUs() >= early.chunks[4].playAtUs + CHUNK_US, {
+        seen: () => `now ${localUs()} µs, fifth chunk at ${early.chunks[4].playAtUs} µs`,
+      });
       const late = await RawClient.connect(server.url, { formats: [format("flac")] });
       await late.waitFor("FLAC for the late joiner", () => late.chunks.length >= 20);
       const anchorUs = early.chunks[0].playAtUs;

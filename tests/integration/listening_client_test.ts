@@ -39,6 +39,10 @@ Deno.test(
       await until(
         "the first session's audio",
         () => (speaker.sessions[0]?.chunks.length ?? 0) > 20,
+        {
+          seen: () =>
+            `dialled ${JSON.stringify(speaker.paths)}; ${speaker.sessions[0]?.describe()}`,
+        },
       );
       const first = speaker.sessions[0];
       assert.equal(speaker.paths[0], "/sendspin");
@@ -56,6 +60,10 @@ Deno.test(
       await until(
         "the second session's audio",
         () => (speaker.sessions[0]?.chunks.length ?? 0) > 20,
+        {
+          seen: () =>
+            `dialled ${JSON.stringify(speaker.paths)}; ${speaker.sessions[0]?.describe()}`,
+        },
       );
       assertContiguousAndOnTime(speaker.sessions[0], 20);
     } finally {
@@ -88,7 +96,9 @@ Deno.test(
       firstRetryMs: 50,
       maxRetryMs: 400,
     });
-    await until("7 attempts", () => attempts.length >= 7);
+    await until("7 attempts", () => attempts.length >= 7, {
+      seen: () => `${attempts.length} attempts; log: ${JSON.stringify(lines)}`,
+    });
     stop.abort();
     await dialling;
     listener.close();

@@ -6,7 +6,6 @@ import assert from "node:assert/strict";
 import { ffmpeg, hasFfmpeg, tempDir } from "../coordinator/decode/helpers.ts";
 import { format, RawClient } from "../support/raw_client.ts";
 import { startServer } from "../support/server.ts";
-import { until } from "../support/until.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false, ignore: !hasFfmpeg };
 
@@ -35,7 +34,7 @@ Deno.test(
     });
     try {
       // 2.5 s of timeline: the 1 s file has looped at least twice.
-      await until("2.5 s of audio", () => client.chunks.length >= 42, 15_000);
+      await client.waitFor("2.5 s of audio", () => client.chunks.length >= 42, 15_000);
       const states = client.messagesOf("server/state").map((m) => m.payload.metadata)
         .filter(Boolean) as Record<string, unknown>[];
       assert.equal(states.length, 1, JSON.stringify(states));

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { hasFfmpeg as checkFfmpeg } from "../../coordinator/sources/ffmpeg.ts";
 import { TestClient } from "../support/sendspin_client.ts";
 import { startServer } from "../support/server.ts";
-import { until } from "../support/until.ts";
+import { ignoreUnless } from "../support/skip.ts";
+import { untilValue } from "../support/until.ts";
 import { testSignal, writeTempWav } from "../support/wav.ts";
 
 const CHUNK_US = 60_000; // 2,880 frames at 48 kHz
@@ -90,12 +91,7 @@ Deno.test("/api/status counts connected clients, with CORS", opts, async () => {
     await a.waitFor("both joined", () => a.chunks.length > 0 && b.chunks.length > 0);
     assert.equal(await status(), 2);
     await b.close();
-    await a.waitFor("count 1", () => false, 0).catch(() => {});
-    let count = await status();
-    for (let i = 0; i < 50 && count !== 1; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      count = await status();
-    }
+    const count = await untilValue("/api/status to count 1", status, (n) => n === 1, 5_000);
     assert.equal(count, 1);
   } finally {
     await a.close();
@@ -170,31 +166,45 @@ Deno.test("shutdown ends the stream and closes every client", opts, async () => 
   assert.equal(client.messagesOf("stream/end").length, 1);
 });
 
-async function ffmpegRunningFor(path: string): Promise<boolean> {
-  const { stdout } = await new Deno.Command("pgrep", { args: ["-f", `ffmpeg.*${path}`] }).output();
-  return new TextDecoder().decode(stdout).trim().length > 0;
+/** `pgrep -a` lines of the ffmpeg processes reading `path`. */
+async function ffmpegFor(path: string): Promise<string[]> {
+  const pgrep = new Deno.Command("pgrep", { args: ["-a", "-f", `ffmpeg.*${path}`] });
+  return new TextDecoder().decode((await pgrep.output()).stdout).split("\n").filter(Boolean);
 }
 
-const hasFfmpeg = await checkFfmpeg();
+async function ffmpegRunningFor(path: string): Promise<boolean> {
+  return (await ffmpegFor(path)).length > 0;
+}
+
+const noFfmpeg = ignoreUnless(
+  await checkFfmpeg(),
+  "the decode-on-demand test with ffmpeg: ffmpeg is not on PATH",
+);
 
 Deno.test({
   name: "decoding runs only while someone listens: ffmpeg stops after the last leaves",
-  ignore: !hasFfmpeg,
+  ignore: noFfmpeg,
   ...opts,
   fn: async () => {
     const path = writeTempWav(testSignal(48_000 * 20));
     const server = await startServer({ source: { kind: "file", path } });
     try {
-      await until(
+      await untilValue(
         "ffmpeg gone after the start-up check",
-        async () => !(await ffmpegRunningFor(path)),
+        () => ffmpegFor(path),
+        (running) => running.length === 0,
         5_000,
       );
       const first = await TestClient.connect(server.url);
       await first.waitFor("audio", () => first.chunks.length > 0);
       assert.ok(await ffmpegRunningFor(path), "ffmpeg decodes while a listener is there");
       await first.close();
-      await until("ffmpeg stopped", async () => !(await ffmpegRunningFor(path)), 5_000);
+      await untilValue(
+        "ffmpeg stopped",
+        () => ffmpegFor(path),
+        (running) => running.length === 0,
+        5_000,
+      );
       const second = await TestClient.connect(server.url);
       await second.waitFor("audio again", () => second.chunks.length > 0);
       assert.ok(await ffmpegRunningFor(path), "decoding restarted with the next listener");

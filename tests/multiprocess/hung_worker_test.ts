@@ -45,8 +45,13 @@ Deno.test(
         return pid !== undefined && pid !== stopped && server.pool.slots[1].listened;
       }, 5_000);
       const replacedMs = performance.now() - stoppedAt;
-      const later = performance.now() + 1_000; // the survivors go on playing across the swap
-      await until("a second more of audio", () => performance.now() > later);
+      // The survivors go on playing across the swap: a second more of audio reaches each.
+      const counts = survivors.map((c) => c.chunks.length);
+      await until(
+        "a second more of audio on worker 0",
+        () => survivors.every((c, i) => c.chunks.length >= counts[i] + 17),
+        { seen: () => survivors.map((c, i) => c.chunks.length - counts[i]) },
+      );
       for (const client of survivors) {
         const stamps = client.chunks.map((c) => c.playAtUs);
         for (let i = 1; i < stamps.length; i++) {

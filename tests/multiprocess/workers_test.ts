@@ -3,22 +3,18 @@
  * replacement, no orphans, start-up failures, idle.
  */
 import assert from "node:assert/strict";
+import { startParty } from "../support/party_process.ts";
 import { format, RawClient } from "../support/raw_client.ts";
 import { startServer } from "../support/server.ts";
 import { program } from "../support/program.ts";
+import { until } from "../support/until.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 const serverId = (c: RawClient) => c.messagesOf("server/hello")[0]?.payload.server_id as string;
+const chunkCounts = (clients: RawClient[]) =>
+  `chunks per listener: ${clients.map((c) => c.chunks.length).join(", ")}`;
 
 /** `count` PCM listeners, each past its server/hello. */
 async function connectListeners(url: string, count: number): Promise<RawClient[]> {
@@ -26,7 +22,9 @@ async function connectListeners(url: string, count: number): Promise<RawClient[]
   for (let i = 0; i < count; i++) {
     clients.push(await RawClient.connect(url, { formats: [format("pcm")] }));
   }
-  await until("hello on all", () => clients.every((c) => serverId(c)));
+  await until("server/hello on every listener", () => clients.every((c) => serverId(c)), {
+    seen: () => `${clients.filter((c) => serverId(c)).length} of ${count} have it`,
+  });
   return clients;
 }
 
@@ -40,7 +38,9 @@ Deno.test(
       clients.push(...await connectListeners(server.url, 20));
       const ids = new Set(clients.map(serverId));
       assert.equal(ids.size, 2, `listeners on both workers (${[...ids]})`);
-      await until("40 chunks each", () => clients.every((c) => c.chunks.length >= 40));
+      await until("40 chunks each", () => clients.every((c) => c.chunks.length >= 40), {
+        seen: () => chunkCounts(clients),
+      });
       const reference = new Map<number, Uint8Array>();
       for (const client of clients) {
         for (const chunk of client.chunks) {
@@ -91,10 +91,11 @@ Deno.test(
     try {
       while (byWorker.size < 2 && extra.length < 40) {
         const client = await RawClient.connect(server.url, { formats: [format("pcm")] });
-        await until("hello", () => !!serverId(client));
+        await client.waitFor("server/hello", () => !!serverId(client));
         if (byWorker.has(serverId(client))) extra.push(client);
         else byWorker.set(serverId(client), client);
       }
+      assert.equal(byWorker.size, 2, `${byWorker.size + extra.length} listeners found one worker`);
       const [a, b] = [...byWorker.values()];
       const offsetA = await clockOffsetUs(a);
       const offsetB = await clockOffsetUs(b);
@@ -129,21 +130,29 @@ Deno.test(
       assert.ok(victimId, "someone listens on worker 1");
       const survivors = clients.filter((c) => serverId(c).endsWith("-w0"));
       assert.ok(survivors.length > 0, "someone listens on worker 0");
-      await sleep(500);
+      await until("audio on every listener", () => clients.every((c) => c.chunks.length > 0), {
+        seen: () => chunkCounts(clients),
+      });
       const killedAt = performance.now();
       Deno.kill(victimLink.pid, "SIGKILL");
+      const slot = () => {
+        const { link, listened } = server.pool.slots[1];
+        return { pid: (link as unknown as { pid: number } | undefined)?.pid, listened };
+      };
       await until("a new worker 1", () => {
-        const link = server.pool.slots[1].link as unknown as { pid: number } | undefined;
-        return !!link && link.pid !== victimLink.pid && server.pool.slots[1].listened;
-      }, 2_000);
+        const { pid, listened } = slot();
+        return pid !== undefined && pid !== victimLink.pid && listened;
+      }, { ms: 2_000, seen: () => ({ killed: victimLink.pid, slot: slot() }) });
       const replacedMs = performance.now() - killedAt;
+      // Measured, not waited for: the survivors listen on for 1 s past the replacement, and
+      // their timestamps must show no gap anywhere in it.
       await sleep(1_000);
       for (const client of survivors) {
         const stamps = client.chunks.map((c) => c.playAtUs);
         for (let i = 1; i < stamps.length; i++) assert.equal(stamps[i] - stamps[i - 1], 60_000);
       }
       const late = await RawClient.connect(server.url, { formats: [format("pcm")] });
-      await until("the replaced party plays", () => late.chunks.length > 0, 2_000);
+      await late.waitFor("the replaced party plays", () => late.chunks.length > 0, 2_000);
       await late.close();
       console.log(`worker replaced after ${replacedMs.toFixed(0)} ms`);
     } finally {
@@ -152,11 +161,6 @@ Deno.test(
     }
   },
 );
-
-async function childPids(pid: number): Promise<number[]> {
-  const { stdout } = await new Deno.Command("pgrep", { args: ["-P", String(pid)] }).output();
-  return new TextDecoder().decode(stdout).split("\n").filter(Boolean).map(Number);
-}
 
 function alive(pid: number): boolean {
   try {
@@ -167,23 +171,38 @@ function alive(pid: number): boolean {
   }
 }
 
-Deno.test("kill -9 of the coordinator: every worker is gone within 3 s", opts, async () => {
-  const child = program(["serve", "--demo", "--workers", "2", "--host", "127.0.0.1", "--port", "0"])
-    .spawn();
-  const output = new Response(child.stdout).text();
-  const errors = new Response(child.stderr).text();
+/**
+ * `serve --demo --workers 2` as a process, once it has printed its banner: the coordinator
+ * prints it only after every worker reported that it listens. Returns the workers' pids.
+ */
+async function twoWorkerParty() {
+  const party = await startParty(["--demo", "--workers", "2"]);
   let workers: number[] = [];
-  await until(
-    "two workers",
-    async () => (workers = await childPids(child.pid)).length >= 2,
-    15_000,
-  );
-  await sleep(1_000); // they are listening by now
-  Deno.kill(child.pid, "SIGKILL");
-  await child.status;
-  await until("workers gone", () => workers.every((pid) => !alive(pid)), 3_000);
-  await output;
-  await errors;
+  try {
+    await until(
+      "two worker processes",
+      async () => (workers = await party.children()).length >= 2,
+      {
+        ms: 15_000,
+        seen: () => `children ${JSON.stringify(workers)}; log:\n${party.log()}`,
+      },
+    );
+  } catch (error) {
+    await party.stop();
+    throw error;
+  }
+  return { party, workers };
+}
+
+Deno.test("kill -9 of the coordinator: every worker is gone within 3 s", opts, async () => {
+  const { party, workers } = await twoWorkerParty();
+  Deno.kill(party.child.pid, "SIGKILL");
+  await party.child.status;
+  await until("every worker gone", () => workers.every((pid) => !alive(pid)), {
+    ms: 3_000,
+    seen: () => `still running: ${JSON.stringify(workers.filter(alive))}`,
+  });
+  await party.stop();
 });
 
 Deno.test(
@@ -208,13 +227,14 @@ Deno.test(
     const errors = new Response(child.stderr).text();
     try {
       let status: { total_clients: number; workers: number[] } | undefined;
-      await until("worker 0 answers", async () => {
+      let refused = "no answer yet";
+      await until("worker 0 answers /api/status", async () => {
         status = await fetch(`http://127.0.0.1:${base}/api/status`).then(
           (r) => r.json(),
-          () => undefined,
+          (error) => void (refused = String(error)),
         );
         return !!status;
-      }, 15_000);
+      }, { ms: 15_000, seen: () => refused });
       assert.equal(status!.total_clients, 0);
     } finally {
       child.kill("SIGINT");
@@ -261,23 +281,34 @@ Deno.test(
     const server = await startServer({ workers: 2 });
     let produced = 0;
     const broadcast = server.pool.broadcastChunk.bind(server.pool);
-    server.pool.broadcastChunk = (frame, endUs) => {
+    server.pool.broadcastChunk = (chunk) => {
       produced++;
-      broadcast(frame, endUs);
+      broadcast(chunk);
+    };
+    let stopped = 0;
+    const broadcastStopped = server.pool.broadcastStopped.bind(server.pool);
+    server.pool.broadcastStopped = () => {
+      stopped++;
+      broadcastStopped();
     };
     try {
-      await sleep(700);
+      await sleep(700); // measured, not waited for: 700 ms with nobody listening
       assert.equal(produced, 0, "nothing decoded before anyone listens");
       const first = await RawClient.connect(server.url, { formats: [format("pcm")] });
-      await until("audio", () => first.chunks.length > 0);
+      await first.waitFor("audio", () => first.chunks.length > 0);
       await first.close();
-      await until("count back to 0", () => server.pool.total === 0);
-      await sleep(300);
+      await until("the count back to 0", () => server.pool.total === 0, {
+        seen: () => `total ${server.pool.total}`,
+      });
+      // Playback tells the workers it stopped once its decoding has ended.
+      await until("playback stopped", () => stopped > 0, {
+        seen: () => `${produced} chunks produced, no stop yet`,
+      });
       const after = produced;
-      await sleep(700);
+      await sleep(700); // measured, not waited for: 700 ms more with nobody listening
       assert.equal(produced, after, "decoding stopped with the last listener");
       const next = await RawClient.connect(server.url, { formats: [format("pcm")] });
-      await until("audio again", () => next.chunks.length > 0, 2_000);
+      await next.waitFor("audio again", () => next.chunks.length > 0, 2_000);
       await next.close();
     } finally {
       await server.stop();
@@ -286,24 +317,13 @@ Deno.test(
 );
 
 Deno.test("Ctrl+C stops the coordinator and every worker within 2 s, exit 0", opts, async () => {
-  const child = program(["serve", "--demo", "--workers", "2", "--host", "127.0.0.1", "--port", "0"])
-    .spawn();
-  const output = new Response(child.stdout).text();
-  const errors = new Response(child.stderr).text();
-  let workers: number[] = [];
-  await until(
-    "two workers",
-    async () => (workers = await childPids(child.pid)).length >= 2,
-    15_000,
-  );
-  await sleep(1_000);
+  const { party, workers } = await twoWorkerParty();
   const stoppedAt = performance.now();
-  child.kill("SIGINT");
-  const { code } = await child.status;
+  party.child.kill("SIGINT");
+  const { code } = await party.child.status;
   const tookMs = performance.now() - stoppedAt;
   assert.equal(code, 0);
   assert.ok(tookMs < 2_000, `stopped after ${tookMs.toFixed(0)} ms`);
   assert.ok(workers.every((pid) => !alive(pid)), "no worker left");
-  await output;
-  await errors;
+  await party.stop();
 });

@@ -1,3 +1,8 @@
+/**
+ * The coordinator-worker pipes: every message type of protocol/ipc.ts survives its encoding,
+ * and the configuration frame is checked field by field. The samples are keyed by type, so a
+ * message type added to DownMessage or UpMessage without a sample here does not compile.
+ */
 import assert from "node:assert/strict";
 import {
   type DownMessage,
@@ -8,6 +13,11 @@ import {
   readUp,
   type UpMessage,
 } from "../../protocol/ipc.ts";
+import {
+  checkWorkerConfig,
+  type WorkerConfig,
+  WorkerConfigError,
+} from "../../protocol/worker_config.ts";
 
 function streamOf(pieces: Uint8Array[]): ReadableStream<Uint8Array> {
   return ReadableStream.from(pieces);
@@ -19,13 +29,57 @@ async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-const DOWN: DownMessage[] = [
-  { type: "chunk", segment: 7, playAtUs: 123_456_789_012, pcm: new Uint8Array([1, 2, 3, 4]) },
-  { type: "metadata", tags: { title: "Song", artist: "Band" } },
-  { type: "stopped" },
-  { type: "totals", total: 3, perWorker: [1, 2], rejected: 7 },
-  { type: "shutdown" },
-];
+/** One sample of each message type, keyed by its type (each sample sets every field). */
+type OnePerType<M extends { type: string }> = { [K in M["type"]]: Extract<M, { type: K }> };
+
+/** A whole configuration, as the coordinator sends it (no field has a default). */
+const CONFIG: WorkerConfig = {
+  index: 1,
+  name: "Garden party ☂",
+  serverId: "sendspin-party-1a2b3c4d-w1",
+  host: "127.0.0.1",
+  port: 8928,
+  reusePort: true,
+  assetsDir: "/opt/sendspin/web/dist",
+  logLevel: "DEBUG",
+  opusBitrate: 96_000,
+  maxClients: 250,
+  dial: ["ws://192.168.1.40:8928/sendspin", "wss://speaker.local/sendspin"],
+};
+
+const DOWN_SAMPLES: OnePerType<DownMessage> = {
+  configure: { type: "configure", config: CONFIG },
+  chunk: {
+    type: "chunk",
+    segment: 7,
+    playAtUs: 123_456_789_012,
+    pcm: new Uint8Array([1, 2, 3, 4]),
+  },
+  metadata: { type: "metadata", tags: { title: "Song", artist: "Band", album: "Live" } },
+  stopped: { type: "stopped" },
+  totals: { type: "totals", total: 3, perWorker: [1, 2], rejected: 7 },
+  "clock-answer": { type: "clock-answer", sentUs: 5_123_456.5, coordinatorUs: 98_765_432_101 },
+  shutdown: { type: "shutdown" },
+};
+const DOWN: DownMessage[] = Object.values(DOWN_SAMPLES);
+
+const UP_SAMPLES: OnePerType<UpMessage> = {
+  listening: { type: "listening", worker: 0, port: 8927 },
+  failed: { type: "failed", worker: 1, reason: "port 8928 is in use" },
+  "client-joined": { type: "client-joined", worker: 0, clientId: "a", name: 'Phone "A"' },
+  "client-left": { type: "client-left", worker: 0, clientId: "a", name: 'Phone "A"' },
+  listeners: { type: "listeners", worker: 0, count: 2, rejected: 5 },
+  error: { type: "error", worker: 1, message: "boom\nwith a second line" },
+  "clock-probe": { type: "clock-probe", worker: 1, sentUs: 1_234_567.25 },
+  alive: { type: "alive", worker: 1 },
+};
+const UP: UpMessage[] = Object.values(UP_SAMPLES);
+
+Deno.test("the samples cover every message type, each under its own name", () => {
+  for (const [type, message] of Object.entries({ ...DOWN_SAMPLES, ...UP_SAMPLES })) {
+    assert.equal(message.type, type);
+  }
+});
 
 Deno.test("every downward message survives a round trip, even split into single bytes", async () => {
   const bytes = DOWN.map(encodeDown);
@@ -49,20 +103,94 @@ Deno.test("a truncated or oversized downward frame is an error, not a guess", as
   await assert.rejects(collect(readDown(streamOf([badKind]))), MalformedFrameError);
 });
 
+Deno.test("the configuration frame arrives whole and passes the worker's check", async () => {
+  const [message] = await collect(readDown(streamOf([encodeDown(DOWN_SAMPLES.configure)])));
+  assert.equal(message.type, "configure");
+  assert.deepEqual(checkWorkerConfig(message.type === "configure" && message.config), CONFIG);
+});
+
 Deno.test("every upward message survives a round trip; junk lines are reported", async () => {
-  const up: UpMessage[] = [
-    { type: "listening", worker: 0, port: 8927 },
-    { type: "failed", worker: 1, reason: "port 8928 is in use" },
-    { type: "client-joined", worker: 0, clientId: "a", name: "Phone" },
-    { type: "client-left", worker: 0, clientId: "a", name: "Phone" },
-    { type: "listeners", worker: 0, count: 2, rejected: 5 },
-    { type: "error", worker: 1, message: "boom" },
-  ];
   const junk: string[] = [];
   const text = new TextEncoder().encode("not json\n");
   const messages = await collect(
-    readUp(streamOf([...up.map(encodeUp), text]), (line) => junk.push(line)),
+    readUp(streamOf([...UP.map(encodeUp), text]), (line) => junk.push(line)),
   );
-  assert.deepEqual(messages, up);
+  assert.deepEqual(messages, UP);
   assert.deepEqual(junk, ["not json"]);
+  // Also when the lines arrive split anywhere, a byte at a time.
+  const bytes = [...new Uint8Array(UP.flatMap((m) => [...encodeUp(m)]))];
+  const singles = bytes.map((b) => new Uint8Array([b]));
+  assert.deepEqual(await collect(readUp(streamOf(singles), (line) => junk.push(line))), UP);
+  assert.deepEqual(junk, ["not json"]);
+});
+
+/** For each field, a value of the wrong type (or out of range, or not a level). */
+const WRONG: { [K in keyof WorkerConfig]: unknown } = {
+  index: "1",
+  name: 5,
+  serverId: 7,
+  host: false,
+  port: "8928",
+  reusePort: "yes",
+  assetsDir: ["/opt"],
+  logLevel: "LOUD",
+  opusBitrate: "96k",
+  maxClients: null,
+  dial: "ws://192.168.1.40:8928/sendspin",
+};
+const FIELDS = Object.keys(WRONG) as (keyof WorkerConfig)[];
+
+function refusal(config: unknown): string {
+  try {
+    checkWorkerConfig(config);
+  } catch (error) {
+    assert.ok(error instanceof WorkerConfigError, `a WorkerConfigError, got ${error}`);
+    return error.message;
+  }
+  assert.fail(`accepted ${JSON.stringify(config)}`);
+}
+
+Deno.test("checkWorkerConfig refuses a config missing any field, naming the field", () => {
+  assert.deepEqual(FIELDS.toSorted(), Object.keys(CONFIG).toSorted(), "every field is tried");
+  for (const field of FIELDS) {
+    const { [field]: _, ...rest } = CONFIG;
+    assert.match(refusal(rest), new RegExp(`bad "${field}"`), field);
+  }
+});
+
+Deno.test("checkWorkerConfig refuses any field of the wrong type, naming it and its value", () => {
+  for (const field of FIELDS) {
+    const message = refusal({ ...CONFIG, [field]: WRONG[field] });
+    assert.equal(
+      message,
+      `Cannot start the worker: its configuration has a bad "${field}" (${
+        JSON.stringify(WRONG[field])
+      })`,
+    );
+  }
+  // And the finer cases: out of range, empty, a list of something else.
+  const finer: [Partial<Record<keyof WorkerConfig, unknown>>, keyof WorkerConfig][] = [
+    [{ index: 1.5 }, "index"],
+    [{ index: -1 }, "index"],
+    [{ port: 65_536 }, "port"],
+    [{ serverId: "" }, "serverId"],
+    [{ host: "" }, "host"],
+    [{ assetsDir: "" }, "assetsDir"],
+    [{ logLevel: "debug" }, "logLevel"],
+    [{ opusBitrate: 5_999 }, "opusBitrate"],
+    [{ maxClients: 0 }, "maxClients"],
+    [{ dial: ["ws://a:1", 3] }, "dial"],
+  ];
+  for (const [change, field] of finer) {
+    assert.match(refusal({ ...CONFIG, ...change }), new RegExp(`bad "${field}"`), field);
+  }
+});
+
+Deno.test("checkWorkerConfig refuses what is not an object, and copies what it accepts", () => {
+  for (const value of [undefined, null, "config", 42, []]) {
+    assert.match(refusal(value), /bad "index"/, JSON.stringify(value));
+  }
+  const checked = checkWorkerConfig({ ...CONFIG, extra: "ignored" });
+  assert.deepEqual(checked, CONFIG, "exactly the WorkerConfig fields");
+  assert.notEqual(checked.dial, CONFIG.dial, "its own copy of the list");
 });

@@ -34,7 +34,10 @@ export async function startParty(args: string[]): Promise<PartyProcess> {
   ]);
   let exited: Deno.CommandStatus | undefined;
   child.status.then((status) => exited = status);
-  await until("the banner", () => BANNER.test(out) || exited !== undefined, 30_000);
+  await until("the banner", () => BANNER.test(out) || exited !== undefined, {
+    ms: 30_000,
+    seen: () => `stdout:\n${out}\nstderr:\n${err}`,
+  });
   const match = BANNER.exec(out);
   if (!match) throw new Error(`sendspin serve exited (${exited?.code}) before its banner: ${err}`);
   return {

@@ -5,6 +5,7 @@
 import { parseAudioChunk } from "../../protocol/audio_chunk.ts";
 import type { AudioFormat } from "../../protocol/messages.ts";
 import type { ReceivedChunk } from "./sendspin_client.ts";
+import { until, type UntilOptions } from "./until.ts";
 
 export interface RawClientOptions {
   formats: AudioFormat[];
@@ -84,12 +85,26 @@ export class RawClient {
     return this.messages.filter((m) => m.type === type);
   }
 
-  async waitFor(what: string, predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    while (!predicate()) {
-      if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
+  /**
+   * Polls `predicate` (every 5 ms); on timeout the error shows `options.seen`, or else what
+   * this client has received so far (see `describe`).
+   */
+  waitFor(
+    what: string,
+    predicate: () => boolean,
+    options: number | UntilOptions = 10_000,
+  ): Promise<void> {
+    const base = typeof options === "number" ? { ms: options } : options;
+    return until(what, predicate, { everyMs: 5, seen: () => this.describe(), ...base });
+  }
+
+  /** What this client has received so far, for a test's failure message. */
+  describe(): string {
+    const types = new Map<string, number>();
+    for (const { type } of this.messages) types.set(type, (types.get(type) ?? 0) + 1);
+    const messages = [...types].map(([type, n]) => `${type} x${n}`).join(", ") || "none";
+    const closed = this.closed ? `closed ${this.closed.code} "${this.closed.reason}"` : "open";
+    return `${this.chunks.length} audio chunks; messages: ${messages}; ${closed}`;
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@
  * `deno bundle` on first use, plus a recorder for what it receives.
  */
 import { parseAudioChunk } from "../../protocol/audio_chunk.ts";
+import { until, type UntilOptions } from "./until.ts";
 
 const CACHE = new URL("../.cache/", import.meta.url);
 const BUNDLE = new URL("sendspin-js-3.2.1.js", CACHE);
@@ -90,13 +91,27 @@ export class TestClient {
     this.chunks.push({ playAtUs, payload, arrivedUs: performance.now() * 1000 });
   }
 
-  /** Waits until `predicate` holds, polling; throws with `what` after `timeoutMs`. */
-  async waitFor(what: string, predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    while (!predicate()) {
-      if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+  /**
+   * Waits until `predicate` holds, polling; after the deadline throws naming `what` and
+   * showing `options.seen`, or else what this client has received so far.
+   */
+  waitFor(
+    what: string,
+    predicate: () => boolean,
+    options: number | UntilOptions = 10_000,
+  ): Promise<void> {
+    const base = typeof options === "number" ? { ms: options } : options;
+    return until(what, predicate, { seen: () => this.describe(), ...base });
+  }
+
+  /** What this client has received and decoded so far, for a test's failure message. */
+  describe(): string {
+    const types = new Map<string, number>();
+    for (const { type } of this.messages) types.set(type, (types.get(type) ?? 0) + 1);
+    const messages = [...types].map(([type, n]) => `${type} x${n}`).join(", ") || "none";
+    return `${this.chunks.length} audio chunks, ${this.decoded.length} decoded; messages: ${messages}; ${
+      this.closed ? "closed" : "open"
+    }`;
   }
 
   messagesOf(type: string) {

@@ -4,6 +4,7 @@ import { Logger } from "../../protocol/log.ts";
 import { legacySession, playerHello } from "../support/legacy_session.ts";
 import { CHUNK_BYTES } from "../../protocol/pcm.ts";
 import type { AudioFormat } from "../../protocol/messages.ts";
+import { until } from "../support/until.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -15,14 +16,18 @@ function party() {
     client.say(playerHello([format]));
     return { session: client.session, received: client.audio };
   };
+  /** One pace cycle: every listener is sent what is queued for it. */
+  const flushAll = () => {
+    for (let i = 0; i < PACE_SLOTS; i++) group.flush();
+  };
   let playAtUs = 1_250_000;
   const chunk = () => {
     const pcm = new Uint8Array(CHUNK_BYTES).map((_, i) => (i * 7) & 0xff);
     group.onChunk({ segment: 1, playAtUs, pcm });
     playAtUs += 60_000;
-    for (let i = 0; i < PACE_SLOTS; i++) group.flush(); // one pace cycle: every listener sent
+    flushAll();
   };
-  return { group, join, chunk };
+  return { group, join, chunk, flushAll };
 }
 
 const FORMATS: AudioFormat[] = [
@@ -36,14 +41,18 @@ for (const format of FORMATS) {
     `50 ${format.codec} ${format.sample_rate} listeners cost one encode per chunk, same bytes to all`,
     opts,
     async () => {
-      const { group, join, chunk } = party();
+      const { group, join, chunk, flushAll } = party();
       const listeners = Array.from({ length: 50 }, () => join(format));
       assert.equal(group.outputs.size, 1, "one encoder for one format");
       const { stream } = [...group.outputs.values()][0];
       if (format.codec === "opus") {
-        // libopus instantiates asynchronously: the first chunk waits for it, then goes out.
+        // libopus instantiates asynchronously: the first chunk waits for it, then goes out
+        // (with the next pace cycle, which the poll runs).
         chunk();
-        await new Promise((r) => setTimeout(r, 50));
+        await until("the first Opus chunk out, once libopus is ready", () => {
+          flushAll();
+          return listeners.every(({ received }) => received.length > 0);
+        }, { seen: () => `chunks out per listener: ${listeners.map((l) => l.received.length)}` });
       }
       for (let i = 0; i < 20; i++) chunk();
       const chunksFed = format.codec === "opus" ? 21 : 20;

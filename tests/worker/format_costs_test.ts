@@ -11,6 +11,7 @@ import { CHUNK_BYTES } from "../../protocol/pcm.ts";
 import { OutputStream } from "../../worker/output_stream.ts";
 import { createEncoder, formatKey, normalizeFormat } from "../../worker/encoders/negotiate.ts";
 import { legacySession, playerHello } from "../support/legacy_session.ts";
+import { until } from "../support/until.ts";
 
 const f = (codec: AudioFormat["codec"], sample_rate = 48_000, channels = 2, bit_depth = 16) => ({
   codec,
@@ -70,10 +71,11 @@ Deno.test("a new encoder's backlog: the urgent part at once, the rest in slices,
   stream.catchUp(Array.from({ length: 80 }, (_, i) => chunk(i)));
   assert.equal(got.length, 4, "what plays within 300 ms is sent at once");
   stream.feed(chunk(80)); // a new chunk arrives while the backlog is being encoded
-  const deadline = performance.now() + 2_000;
-  while (got.length < 81 && performance.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 1));
-  }
+  await until("the backlog and the new chunk: 81 chunks", () => got.length >= 81, {
+    ms: 2_000,
+    everyMs: 1,
+    seen: () => `${got.length} chunks`,
+  });
   assert.deepEqual(got, Array.from({ length: 81 }, (_, i) => 100_000 + i * 60_000));
   stream.close();
 });

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { decodeFlac } from "../../../coordinator/decode/flac.ts";
 import { inPieces, sha256Hex } from "./helpers.ts";
 
-const FIXTURE = new URL("../../../../shared/fixtures/almost_silent.flac", import.meta.url);
+/** The Sendspin conformance suite's audio fixture: source, licence and values in its README. */
+const FIXTURE = new URL("../../fixtures/almost_silent.flac", import.meta.url);
+const FIXTURE_SHA256 = "8fdda8244e318c63cd8b699fe461cd7cdddbb729327a0ba00d1bfdbe2192fe17";
 const CLIP_FRAMES = 40_000;
 
 /** sha256 over little-endian float32 of each sample / 2^(bits-1), as the fixture README defines. */
@@ -15,6 +17,7 @@ function canonicalHash(samples: Int32Array, bitDepth: number): string {
 
 Deno.test("built-in FLAC decoder matches the published reference values", async () => {
   const bytes = await Deno.readFile(FIXTURE);
+  assert.equal(sha256Hex(bytes), FIXTURE_SHA256, "the fixture is the published file, unchanged");
   const clip = new Int32Array(CLIP_FRAMES);
   let frames = 0;
   for await (const block of decodeFlac(inPieces(bytes, 4096))) {

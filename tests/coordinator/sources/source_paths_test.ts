@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import { hasFfmpeg } from "../../../coordinator/sources/ffmpeg.ts";
 import { createSource } from "../../../coordinator/sources/source.ts";
+import { ignoreUnless } from "../../support/skip.ts";
 import { testSignal, wavBytes } from "../../support/wav.ts";
 
-const ffmpeg = await hasFfmpeg();
-if (!ffmpeg) console.log("skipping the ffmpeg source-path test: ffmpeg is not on PATH");
+const noFfmpeg = ignoreUnless(
+  await hasFfmpeg(),
+  "the ffmpeg source-path test: ffmpeg is not on PATH",
+);
 
 async function decodeAll(useFfmpeg: boolean, path: string): Promise<Int16Array> {
   const source = createSource({ kind: "file", path }, { useFfmpeg, onTags: () => {} });
@@ -21,7 +24,7 @@ async function decodeAll(useFfmpeg: boolean, path: string): Promise<Int16Array> 
 
 Deno.test({
   name: "the ffmpeg and built-in source paths play the same WAV to the same PCM",
-  ignore: !ffmpeg,
+  ignore: noFfmpeg,
   fn: async () => {
     const samples = testSignal(48_000 * 2 + 333);
     const path = Deno.makeTempFileSync({ suffix: ".wav" });

@@ -133,7 +133,10 @@ Deno.test("a text message sent in three fragments arrives whole, and is answered
     assert.equal(new TextDecoder().decode(pong?.payload), "are you there");
     assert.equal(new TextDecoder().decode(frames.find((f) => f.opcode === 1)?.payload), "echo 11");
     assert.equal(closeCode(frames), 1000, "the client's close is echoed");
-    await until("the close event", () => seen.events.length > 0, 5_000);
+    await until("the close event", () => seen.events.length > 0, {
+      ms: 5_000,
+      seen: () => `events ${JSON.stringify(seen.events)}`,
+    });
     assert.deepEqual(seen.events, ["closed"]);
   }));
 
@@ -142,7 +145,10 @@ Deno.test("a message over the limit is refused from its header, before its paylo
     // 60 MiB announced; not one byte of it is sent, so the close proves nothing was awaited.
     const frames = await session(port, rawFrame(0x80 | OP_TEXT, new Uint8Array(0), 60 << 20));
     assert.equal(closeCode(frames), 1009);
-    await until("the close event", () => seen.events.length > 1, 5_000);
+    await until("the close event", () => seen.events.length > 1, {
+      ms: 5_000,
+      seen: () => `events ${JSON.stringify(seen.events)}`,
+    });
     assert.deepEqual(seen.events, ["too big", "closed"]);
     // Fragments count together.
     const seen2 = await session(
@@ -190,7 +196,7 @@ Deno.test("protocol violations close with 1002, bad UTF-8 with 1007, binary goes
     await until(
       "every close event",
       () => seen.events.filter((e) => e === "closed").length === cases.length,
-      5_000,
+      { ms: 5_000, seen: () => `events ${JSON.stringify(seen.events)}` },
     );
   }));
 
@@ -201,10 +207,16 @@ Deno.test("a client that never answers our close is cut after the grace", () =>
       "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
     ));
-    await until("the upgrade", () => seen.connections.length > 0, 5_000);
+    await until("the upgrade", () => seen.connections.length > 0, {
+      ms: 5_000,
+      seen: () => `${seen.connections.length} connections; events ${JSON.stringify(seen.events)}`,
+    });
     const started = performance.now();
     seen.connections[0].close(1001, "bye"); // this client reads nothing and answers nothing
-    await until("the cut", () => seen.events.includes("closed"), 5_000);
+    await until("the cut", () => seen.events.includes("closed"), {
+      ms: 5_000,
+      seen: () => `events ${JSON.stringify(seen.events)}`,
+    });
     const ms = performance.now() - started;
     assert.ok(ms >= CLOSE_GRACE_MS - 100 && ms < CLOSE_GRACE_MS + 2_000, `cut after ${ms} ms`);
     conn.close();
