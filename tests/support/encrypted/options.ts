@@ -1,0 +1,71 @@
+// Options and state shapes of the encrypted test client (Sendspin messaging.md, player v1).
+import type { TestSuiteName } from "../noise/responder.ts";
+import type { HeldPsks } from "./handshake.ts";
+
+export interface AudioFormat {
+  codec: "pcm" | "flac" | "opus";
+  sample_rate: number;
+  channels: number;
+  bit_depth: number;
+}
+
+/** client/state.player: sent whole every time. */
+export interface PlayerState {
+  volume: number;
+  muted: boolean;
+  output_delay_ms: number;
+  supported_commands: string[];
+  required_lead_time_ms?: number;
+  min_buffer_ms?: number;
+  format?: AudioFormat;
+}
+
+export interface EncryptedClientOptions {
+  /** client/init.suite. Default "25519_ChaChaPoly_SHA256". */
+  suite?: TestSuiteName;
+  /** client/hello.name. Default "encrypted test client". */
+  name?: string;
+  /** The client's X25519 private key (its identity). Default: random per client. */
+  staticKey?: Uint8Array;
+  /** player@v1_support.supported_formats. Default [pcm 48 kHz 16-bit stereo]. */
+  formats?: AudioFormat[];
+  /** player@v1_support.buffer_capacity, bytes. Default 5 MiB. */
+  bufferCapacity?: number;
+  /** client/hello.supported_roles. Default ["player@v1", "controller@v1", "metadata@v1"]. */
+  roles?: string[];
+  /** The PSKs the client holds for this server. Default none (only the Sentinel). */
+  psks?: HeldPsks;
+  /** client/hello.unpaired_access.enabled. Default true. */
+  unpairedAccess?: boolean;
+  /** client/state.player.output_delay_ms. Default 0. */
+  outputDelayMs?: number;
+  /** "send": the initial client/state goes out at activation; "hold": the test sends it. */
+  state?: "send" | "hold";
+  /**
+   * How long `connect`/`speakOn` wait from the start to client/hello sent. Default 10 s (the
+   * spec's example is 30 s per message; tests should fail sooner).
+   */
+  handshakeTimeoutMs?: number;
+  /** Fields replacing or added to the client/init payload, e.g. { version: 2 }. Default none. */
+  initOverride?: Record<string, unknown>;
+}
+
+export const DEFAULT_FORMAT: AudioFormat = {
+  codec: "pcm",
+  sample_rate: 48_000,
+  bit_depth: 16,
+  channels: 2,
+};
+export const DEFAULT_ROLES = ["player@v1", "controller@v1", "metadata@v1"];
+export const DEFAULT_BUFFER_CAPACITY = 5 * 1024 * 1024; // bytes, as the legacy test clients
+
+/** The goodbye reasons of messaging.md. */
+export type GoodbyeReason =
+  | "another_server"
+  | "shutdown"
+  | "restart"
+  | "user_request"
+  | "unauthorized"
+  | "pairing_required"
+  | "concurrent_attempt"
+  | "unpaired";
