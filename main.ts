@@ -58,7 +58,7 @@ async function runServe(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   try {
-    await serve(config, { signal: shutdown.signal, runWorker });
+    await serve(config, { signal: shutdown.signal, runWorker, consoleInput: Deno.stdin.readable });
     return 0;
   } catch (error) {
     if (error instanceof ServeError) {

@@ -56,6 +56,8 @@ function ipv4Octets(family: string, address: string): number[] | undefined {
 export interface FormatBannerOptions {
   /** How the QR code is drawn; default light on a dark terminal with a 2-module quiet zone. */
   qr?: RenderQrOptions;
+  /** Lines about who may play and who the server is, shown before "Press Ctrl+C". */
+  party?: string[];
 }
 
 /**
@@ -79,6 +81,10 @@ export function formatBanner(url: string, options: FormatBannerOptions = {}): st
       "Scan the QR code with a phone, or open the address in a browser, to listen.",
     );
   }
-  lines.push("Or connect with any Sendspin client.", "Press Ctrl+C to quit");
+  lines.push(
+    "Or connect with any Sendspin client.",
+    ...(options.party ?? []),
+    "Press Ctrl+C to quit",
+  );
   return lines.join("\n");
 }

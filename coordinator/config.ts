@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { isIP } from "node:net";
 import { fileURLToPath } from "node:url";
 import { LOG_LEVELS, type LogLevel } from "../protocol/log.ts";
+import { GUEST_POLICIES, type GuestPolicy } from "../protocol/worker_config.ts";
 import { type Settings, SETTINGS_PATH_HINT } from "./settings.ts";
 import { SERVE_HELP } from "./help.ts";
 
@@ -41,6 +42,10 @@ export interface ServeConfig {
   maxClients: number;
   /** Workers on consecutive ports from `port` instead of sharing it; default false. */
   portPerWorker: boolean;
+  /** Unpaired encrypted clients: all may play ("open", the default) or each is approved. */
+  guests: GuestPolicy;
+  /** Legacy (unencrypted v1) clients may play; default true (the page speaks it). */
+  legacy: boolean;
 }
 
 export const DEFAULT_PORT = 8927;
@@ -84,6 +89,8 @@ const OPTIONS = {
   "opus-bitrate": { type: "string" },
   "max-clients": { type: "string" },
   "port-per-worker": { type: "boolean" },
+  guests: { type: "string" },
+  legacy: { type: "string" },
 } as const;
 
 /** Every option `serve` accepts, as typed on the command line. */
@@ -162,6 +169,8 @@ export function parseServeArgs(
     ? checkMaxClients(flags.values["max-clients"])
     : DEFAULT_MAX_CLIENTS;
   const portPerWorker = flags.switches.has("port-per-worker");
+  const guests = checkChoice(flags.values.guests, "--guests", GUEST_POLICIES, "open");
+  const legacy = checkChoice(flags.values.legacy, "--legacy", ["on", "off"], "on") === "on";
   return {
     source,
     port,
@@ -173,7 +182,24 @@ export function parseServeArgs(
     opusBitrate,
     maxClients,
     portPerWorker,
+    guests,
+    legacy,
   };
+}
+
+/** One of `choices`, or `fallback` when the option is not given. */
+function checkChoice<T extends string>(
+  value: string | undefined,
+  label: string,
+  choices: readonly T[],
+  fallback: T,
+): T {
+  if (value === undefined) return fallback;
+  const choice = value.toLowerCase() as T;
+  if (!choices.includes(choice)) {
+    throw new ConfigError(`${label} must be ${choices.join(" or ")} (got ${quote(value)})`);
+  }
+  return choice;
 }
 
 function readFlags(args: string[]): Flags {

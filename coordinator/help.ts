@@ -27,6 +27,10 @@ Options:
   --opus-bitrate KBPS    Opus bitrate for listeners that ask for Opus, 6-510 (default: 128)
   --max-clients N        listeners at once, all workers together; the next is told the
                          party is full (default: 1000)
+  --guests open|ask      unpaired encrypted clients: everyone with the link may play (open),
+                         or the operator approves each one in the console (default: open)
+  --legacy on|off        let legacy (unencrypted) clients play; the built-in page is one
+                         (default: on)
   -h, --help             show this help and exit
 
 Settings file: ~/.config/sendspin/settings-serve.json

@@ -20,6 +20,10 @@ import { Timeline } from "./timeline.ts";
 import { WorkerPool } from "./worker_pool.ts";
 import { startInProcessWorker } from "./in_process_worker.ts";
 import type { RunWorker, WorkerConfig } from "../protocol/worker_config.ts";
+import { Approvals } from "./approvals.ts";
+import { type Identity, IdentityError, loadIdentity, shortId } from "./identity.ts";
+import { OperatorConsole } from "./operator_console.ts";
+import { settingsFolder } from "./private_files.ts";
 
 /** The player page's files, which every worker serves. */
 export const ASSETS_DIR = fileURLToPath(new URL("../web/dist/", import.meta.url));
@@ -37,6 +41,10 @@ export interface ServeOptions {
   signal: AbortSignal;
   /** The worker's entry point, for the worker that runs in this process (`--workers 1`). */
   runWorker: RunWorker;
+  /** Where the identity and approvals live; default `~/.config/sendspin` (none without HOME). */
+  settingsFolder?: string;
+  /** The operator's console input (`Deno.stdin.readable`); default none. */
+  consoleInput?: ReadableStream<Uint8Array>;
   /** Where the banner goes; default stdout. */
   print?: (text: string) => void;
   /** Called once the server accepts listeners, with the pool (tests) and its port. */
@@ -55,7 +63,17 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
   });
   if (options.signal.aborted) return; // Ctrl+C while the source was being checked
 
-  const serverId = `sendspin-party-${crypto.randomUUID().slice(0, 8)}`;
+  const folder = "settingsFolder" in options ? options.settingsFolder : settingsFolder();
+  let identity: Identity;
+  try {
+    identity = loadIdentity(folder);
+  } catch (error) {
+    if (error instanceof IdentityError) throw new ServeError(error.message);
+    throw error;
+  }
+  const approvals = Approvals.load(folder, (line) => log.warn(line));
+  // The legacy dialect's id, per worker; the encrypted one is the identity's public key.
+  const serverId = `sendspin-party-${shortId(identity.serverId)}`;
   // One worker runs in this process; several are processes of their own. Both get the same
   // byte streams, so --workers 1 takes the multi-worker path.
   const portPerWorker = config.portPerWorker || (config.workers > 1 && !canSharePort(log));
@@ -71,6 +89,10 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
     opusBitrate: config.opusBitrate,
     maxClients: config.maxClients,
     dial: config.clients.filter((url) => url.startsWith("ws")),
+    identityKey: identity.privateKey,
+    guests: config.guests,
+    legacy: config.legacy,
+    approved: approvals.ids(),
   });
   let playback: Playback | undefined = undefined;
   const noneLeft = Promise.withResolvers<void>();
@@ -82,6 +104,8 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
     // A listener joining while we shut down must not start playback again.
     onTotal: (total) => !options.signal.aborted && playback?.setWanted(total > 0),
     onNoneLeft: () => noneLeft.resolve(),
+    onWaiting: (clientId, name) => operator.clientWaiting(clientId, name),
+    onLeft: (clientId) => operator.clientGone(clientId),
     spawn: (index, port, onStatus) =>
       config.workers === 1
         ? startInProcessWorker(options.runWorker, workerConfig(index, port), { log, onStatus })
@@ -89,6 +113,11 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
           onStatus,
           onJunk: (line) => log.warn(`worker ${index} wrote: ${line}`),
         }),
+  });
+  const operator = new OperatorConsole({
+    approvals,
+    log,
+    onApprovals: (clientIds) => workers.broadcastApprovals(clientIds),
   });
   started.workers = workers;
   workers.broadcastTags(tags);
@@ -106,7 +135,15 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
   }
 
   const host = config.host === "0.0.0.0" || config.host === "::" ? lanAddress() : config.host;
-  print(formatBanner(`http://${formatHost(host)}:${port}/`));
+  print(formatBanner(`http://${formatHost(host)}:${port}/`, {
+    party: partyLines(config, identity),
+  }));
+  const stopConsole = new AbortController();
+  const consoleDone = options.consoleInput
+    ? operator.run(options.consoleInput, stopConsole.signal).catch((error) =>
+      log.warn(`the console stopped: ${error?.message ?? error}`)
+    )
+    : undefined;
   const advertised = advertise({
     serverId,
     name: config.name,
@@ -138,6 +175,8 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
   });
   const why = await Promise.race([stopped, noneLeft.promise.then(() => "no workers" as const)]);
   if (why === "stop") log.info("Shutting down...");
+  stopConsole.abort();
+  await consoleDone;
   stopCasting.abort(); // each Cast device is asked to quit the app, briefly
   await Promise.race([Promise.all(casting), sleepMs(CAST_QUIT_WAIT_MS)]);
   await (await advertised)?.stop();
@@ -146,6 +185,24 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
   if (why === "no workers") {
     throw new ServeError("every worker keeps crashing: nobody can listen, so the server stops");
   }
+}
+
+/** Who may play, and the server's identity, for the banner. */
+function partyLines(config: ServeConfig, identity: Identity): string[] {
+  const lines = [
+    config.guests === "open"
+      ? "Everyone with the link may play: sharing it is your approval (--guests open)."
+      : 'Each new encrypted client waits for your approval here: type "a N" (--guests ask).',
+  ];
+  if (!config.legacy) {
+    lines.push("Legacy clients (the built-in page too) are refused (--legacy off).");
+  }
+  lines.push(
+    `Server id ${shortId(identity.serverId)}${
+      identity.path ? `, kept in ${identity.path}` : " (new: no settings folder)"
+    }`,
+  );
+  return lines;
 }
 
 /** SO_REUSEPORT spreads connections over processes on Linux; elsewhere ports are per worker. */

@@ -32,6 +32,9 @@ export interface WorkerPoolOptions {
   onNoneLeft?: () => void;
   /** Default RESTART_DELAYS_MS; the last one repeats. */
   restartDelaysMs?: number[];
+  /** A client waits for the operator's approval; and any client left. */
+  onWaiting?: (clientId: string, name: string) => void;
+  onLeft?: (clientId: string) => void;
 }
 
 /** A worker that dies this many times within CRASH_WINDOW_MS is given up on. */
@@ -79,6 +82,8 @@ export class WorkerPool {
   /** Chunk frames not yet played: what a worker that starts late is handed. */
   #future = new FutureWindow<{ frame: Uint8Array; endUs: number }>();
   #watchdog?: ReturnType<typeof setInterval>;
+  /** Approvals since start; a worker started later is told them with its other state. */
+  #approvals?: string[];
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options;
@@ -126,6 +131,12 @@ export class WorkerPool {
     this.#broadcast(encodeDown({ type: "stopped" }));
   }
 
+  /** The operator's approved clients, the whole set, to every worker (and later ones). */
+  broadcastApprovals(clientIds: string[]): void {
+    this.#approvals = clientIds;
+    this.#broadcast(encodeDown({ type: "approvals", clientIds }), { key: "approvals" });
+  }
+
   broadcastTags(tags: TrackTags): void {
     this.#tags = tags;
     this.#broadcast(encodeDown({ type: "metadata", tags }), { key: "metadata" });
@@ -167,6 +178,11 @@ export class WorkerPool {
     // counts and the future audio (the latter once, with the time each one expires).
     link.send(encodeDown({ type: "metadata", tags: this.#tags }), { key: "metadata" });
     link.send(this.#totalsFrame(), { key: "totals" });
+    if (this.#approvals) {
+      link.send(encodeDown({ type: "approvals", clientIds: this.#approvals }), {
+        key: "approvals",
+      });
+    }
     for (const { frame, endUs } of this.#future.at(systemClock.nowUs())) {
       link.send(frame, { expiresUs: endUs });
     }
@@ -211,11 +227,19 @@ export class WorkerPool {
           { expiresUs: systemClock.nowUs() + CLOCK_ANSWER_TTL_US },
         );
         return;
+      case "client-waiting":
+        return this.#options.onWaiting?.(message.clientId, message.name);
       case "client-joined":
       case "client-left": {
-        const verb = message.type === "client-joined" ? "joined" : "left";
         const where = this.slots.length > 1 ? ` on worker ${message.worker}` : "";
-        return log.info(`Client ${verb}: ${message.name} (${message.clientId})${where}`);
+        if (message.type === "client-left") {
+          this.#options.onLeft?.(message.clientId);
+          return log.info(`Client left: ${message.name} (${message.clientId})${where}`);
+        }
+        // Marked, so a new client with a familiar name cannot pass for a known one.
+        return log.info(
+          `Client joined: ${message.name} [${message.trust}] (${message.clientId})${where}`,
+        );
       }
       case "listeners":
         slot.count = message.count;

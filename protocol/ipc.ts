@@ -18,6 +18,8 @@ export type DownMessage =
   | { type: "stopped" }
   /** Listeners per worker, and client messages refused by all workers so far. */
   | { type: "totals"; total: number; perWorker: number[]; rejected: number }
+  /** The client ids the operator has approved now (the whole set). */
+  | { type: "approvals"; clientIds: string[] }
   /** Answer to a clock probe: the coordinator's clock when it read the probe. */
   | { type: "clock-answer"; sentUs: number; coordinatorUs: number }
   | { type: "shutdown" };
@@ -25,7 +27,10 @@ export type DownMessage =
 export type UpMessage =
   | { type: "listening"; worker: number; port: number }
   | { type: "failed"; worker: number; reason: string }
-  | { type: "client-joined"; worker: number; clientId: string; name: string }
+  /** `trust`: legacy, paired, dialled, unpaired (approved or welcome as a guest). */
+  | { type: "client-joined"; worker: number; clientId: string; name: string; trust: string }
+  /** An unpaired client is connected and waits for the operator (`--guests ask`). */
+  | { type: "client-waiting"; worker: number; clientId: string; name: string }
   | { type: "client-left"; worker: number; clientId: string; name: string }
   /** The worker's listener count and how many client messages it has refused so far. */
   | { type: "listeners"; worker: number; count: number; rejected: number }

@@ -19,11 +19,14 @@ export interface PlayerSupport {
 }
 
 export interface ClientHello {
+  /** Legacy: what the client says; encrypted: its authenticated static key (base64url). */
   client_id: string;
   name: string;
   version: number;
   supported_roles: string[];
   player_support?: PlayerSupport;
+  /** Encrypted dialect: whether the client plays for a server it is not paired with. */
+  unpaired_access?: boolean;
 }
 
 export type PlayerStateName = "synchronized" | "error" | "external_source";
@@ -33,6 +36,12 @@ export interface PlayerStateUpdate {
   state?: PlayerStateName;
   volume?: number;
   muted?: boolean;
+  /** Encrypted dialect: the format the player prefers now (replaces stream/request-format). */
+  format?: AudioFormat;
+  /** Encrypted dialect: delay after the audio port (speakers, AVR) the player compensates. */
+  output_delay_ms?: number;
+  /** Encrypted dialect: the least buffer it wants at a stream's start. */
+  min_buffer_ms?: number;
 }
 
 export type GoodbyeReason = "another_server" | "shutdown" | "restart" | "user_request";
@@ -40,7 +49,10 @@ export type GoodbyeReason = "another_server" | "shutdown" | "restart" | "user_re
 export type ClientMessage =
   | { type: "client/hello"; hello: ClientHello }
   | { type: "client/time"; clientTransmittedUs: number }
-  | { type: "client/state"; player: PlayerStateUpdate }
+  /** `available` is the encrypted dialect's: false means another system has the player. */
+  | { type: "client/state"; player: PlayerStateUpdate; available?: boolean }
+  /** Encrypted dialect: the client leaves its group without closing (as `available: false`). */
+  | { type: "client/leave" }
   | { type: "client/command"; command: string; volume?: number; mute?: boolean }
   | { type: "stream/request-format"; request: Partial<AudioFormat> }
   | { type: "client/goodbye"; reason: string };
@@ -48,13 +60,13 @@ export type ClientMessage =
 /** A message we could not accept; `reason` names what was wrong and the value seen. */
 export class InvalidMessageError extends TypeError {}
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
-function isObject(value: unknown): value is Json {
+export function isObject(value: unknown): value is Json {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function fail(what: string, value: unknown): never {
+export function fail(what: string, value: unknown): never {
   throw new InvalidMessageError(`${what} (got ${describeValue(value)})`);
 }
 
@@ -66,7 +78,7 @@ function describeValue(value: unknown): string {
   return String(value);
 }
 
-function str(obj: Json, key: string, where: string): string {
+export function str(obj: Json, key: string, where: string): string {
   const value = obj[key];
   if (typeof value !== "string" || value.length > 1024) {
     fail(`${where}.${key} must be a string`, value);
@@ -74,14 +86,14 @@ function str(obj: Json, key: string, where: string): string {
   return value;
 }
 
-function finite(value: unknown, what: string): number {
+export function finite(value: unknown, what: string): number {
   if (typeof value !== "number" || !Number.isFinite(value)) fail(`${what} must be a number`, value);
   return value;
 }
 
 const CODECS: readonly string[] = ["pcm", "flac", "opus"];
 
-function parseFormat(value: unknown): AudioFormat | undefined {
+export function parseFormat(value: unknown): AudioFormat | undefined {
   if (!isObject(value) || !CODECS.includes(value.codec as string)) return undefined;
   const { sample_rate, channels, bit_depth } = value;
   if (!Number.isInteger(sample_rate) || !Number.isInteger(channels)) return undefined;
@@ -93,7 +105,7 @@ function parseFormat(value: unknown): AudioFormat | undefined {
   };
 }
 
-function parsePlayerSupport(value: unknown): PlayerSupport | undefined {
+export function parsePlayerSupport(value: unknown): PlayerSupport | undefined {
   if (!isObject(value)) return undefined;
   const formats = Array.isArray(value.supported_formats) ? value.supported_formats : [];
   const capacity = value.buffer_capacity;
@@ -138,7 +150,7 @@ function parseState(p: Json): PlayerStateUpdate {
   return update;
 }
 
-function parseCommand(p: Json): ClientMessage {
+export function parseCommand(p: Json): ClientMessage {
   const c = p.controller;
   if (!isObject(c)) fail("client/command needs a controller object", c);
   const command = str(c, "command", "client/command controller");

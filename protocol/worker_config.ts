@@ -30,7 +30,21 @@ export interface WorkerConfig {
   maxClients: number;
   /** Listening clients to dial (`--client ws://...`; only with one worker). */
   dial: string[];
+  /**
+   * The server's X25519 private key, base64url: every worker speaks with the one identity.
+   * It comes down the pipe because a worker may not read files.
+   */
+  identityKey: string;
+  /** Unpaired encrypted clients: all welcome ("open"), or each approved by the operator. */
+  guests: GuestPolicy;
+  /** Whether legacy (unencrypted v1) clients may play. */
+  legacy: boolean;
+  /** Client ids (static keys) the operator approved; later changes come as `approvals`. */
+  approved: string[];
 }
+
+export type GuestPolicy = "open" | "ask";
+export const GUEST_POLICIES: readonly GuestPolicy[] = ["open", "ask"];
 
 /** Thrown for a configuration frame that is not a whole `WorkerConfig`. */
 export class WorkerConfigError extends TypeError {}
@@ -59,7 +73,15 @@ export function checkWorkerConfig(value: unknown): WorkerConfig {
   need(LOG_LEVELS.includes(c.logLevel as LogLevel), "logLevel");
   need(isInt(c.opusBitrate, 6_000, 510_000), "opusBitrate");
   need(isInt(c.maxClients, 1, Number.MAX_SAFE_INTEGER), "maxClients");
-  need(Array.isArray(c.dial) && c.dial.every((u) => typeof u === "string"), "dial");
+  const isStrings = (v: unknown) => Array.isArray(v) && v.every((u) => typeof u === "string");
+  need(isStrings(c.dial), "dial");
+  need(
+    typeof c.identityKey === "string" && /^[A-Za-z0-9_-]{43}$/.test(c.identityKey),
+    "identityKey",
+  );
+  need(GUEST_POLICIES.includes(c.guests as GuestPolicy), "guests");
+  need(typeof c.legacy === "boolean", "legacy");
+  need(isStrings(c.approved), "approved");
   return {
     index: c.index as number,
     name: c.name as string,
@@ -72,6 +94,10 @@ export function checkWorkerConfig(value: unknown): WorkerConfig {
     opusBitrate: c.opusBitrate as number,
     maxClients: c.maxClients as number,
     dial: [...c.dial as string[]],
+    identityKey: c.identityKey as string,
+    guests: c.guests as GuestPolicy,
+    legacy: c.legacy as boolean,
+    approved: [...c.approved as string[]],
   };
 }
 

@@ -37,6 +37,10 @@ export interface GroupOptions {
   onRejected?: () => void;
   /** Called after a listener joined or left, with the new count. */
   onMembership?: (session: Session, joined: boolean, count: number) => void;
+  /** Whether a client may play now; default every one. */
+  admits?: (session: Session) => boolean;
+  /** A client began (true) or stopped (false) waiting for the operator's approval. */
+  onWaiting?: (session: Session, waiting: boolean) => void;
 }
 
 const GROUP_ID = "party";
@@ -97,6 +101,10 @@ export class Group implements GroupPort {
   #paceSlots = Array.from({ length: PACE_SLOTS }, () => new Set<Session>());
   /** The output each subscribed session listens to. */
   #listening = new Map<Session, Output>();
+  /** Connected clients waiting for the operator's approval. */
+  readonly waitingSessions = new Set<Session>();
+  #admits: (session: Session) => boolean;
+  #onWaiting?: (session: Session, waiting: boolean) => void;
 
   constructor(options: GroupOptions) {
     this.serverId = options.serverId;
@@ -107,6 +115,8 @@ export class Group implements GroupPort {
     this.#hasRoom = options.hasRoom ?? (() => true);
     this.#onRejected = options.onRejected;
     this.#encoderOptions = options.encoderOptions ?? {};
+    this.#admits = options.admits ?? (() => true);
+    this.#onWaiting = options.onWaiting;
   }
 
   // --- from the coordinator ---
@@ -123,7 +133,7 @@ export class Group implements GroupPort {
     }
     if (!this.playing) {
       this.playing = true;
-      this.#broadcast("group/update", { playback_state: "playing" });
+      this.#broadcast("group/update", this.#groupState());
     }
   }
 
@@ -133,7 +143,7 @@ export class Group implements GroupPort {
     for (const session of this.sessions) session.endStream();
     if (this.playing) {
       this.playing = false;
-      this.#broadcast("group/update", { playback_state: "stopped" });
+      this.#broadcast("group/update", this.#groupState());
     }
   }
 
@@ -168,15 +178,40 @@ export class Group implements GroupPort {
     this.#onRejected?.();
   }
 
+  admits(session: Session): boolean {
+    return this.#admits(session);
+  }
+
+  /** Held, not a listener: it hears the group's state, no more, until it is approved. */
+  waiting(session: Session): void {
+    this.waitingSessions.add(session);
+    session.send("group/update", this.#groupState());
+    this.#onWaiting?.(session, true);
+  }
+
+  /**
+   * Approvals changed: every waiting client that may play now starts, and a listener whose
+   * approval was revoked stops and waits again.
+   */
+  reconsider(): void {
+    for (const session of [...this.sessions]) {
+      if (this.#admits(session)) continue;
+      this.leave(session);
+      session.unadmit();
+    }
+    for (const session of [...this.waitingSessions]) {
+      if (!this.#admits(session)) continue;
+      this.waitingSessions.delete(session);
+      session.admit();
+    }
+  }
+
   join(session: Session): void {
+    if (this.sessions.has(session)) return;
     this.sessions.add(session);
     session.paceSlot = this.#joined++ % PACE_SLOTS;
     this.#paceSlots[session.paceSlot].add(session);
-    session.send("group/update", {
-      playback_state: this.playing ? "playing" : "stopped",
-      group_id: GROUP_ID,
-      group_name: this.name,
-    });
+    session.send("group/update", this.#groupState());
     if (session.hasRole("controller")) session.send("server/state", this.#controllerState());
     this.#sendMetadata(session);
     this.#onMembership?.(session, true, this.sessions.size);
@@ -184,6 +219,7 @@ export class Group implements GroupPort {
 
   leave(session: Session): void {
     this.unsubscribe(session);
+    if (this.waitingSessions.delete(session)) this.#onWaiting?.(session, false);
     if (!this.sessions.delete(session)) return;
     this.#paceSlots[session.paceSlot].delete(session);
     this.#onMembership?.(session, false, this.sessions.size);
@@ -318,6 +354,15 @@ export class Group implements GroupPort {
     }
   }
 
+  /** The whole group state: the encrypted dialect wants every field in every update. */
+  #groupState() {
+    return {
+      playback_state: this.playing ? "playing" : "stopped",
+      group_id: GROUP_ID,
+      group_name: this.name,
+    };
+  }
+
   #controllerState() {
     const players = [...this.sessions].filter((s) => s.hasRole("player"));
     return {
@@ -325,6 +370,9 @@ export class Group implements GroupPort {
         supported_commands: ["volume", "mute"],
         volume: averageVolume(players.map((p) => p.volume)),
         muted: players.length > 0 && players.every((p) => p.muted),
+        // The whole controller object (the encrypted dialect has no deltas); no playlist yet.
+        repeat: "off",
+        shuffle: false,
       },
     };
   }

@@ -9,8 +9,7 @@ import { Backoff } from "../protocol/backoff.ts";
 import type { Logger } from "../protocol/log.ts";
 import { sleepMs } from "../protocol/sleep.ts";
 import { DialError, dialWebSocket } from "./edge/dial.ts";
-import type { GroupPort } from "./session.ts";
-import { acceptSendspin } from "./dialects/accept.ts";
+import { acceptSendspin, type DialectContext } from "./dialects/accept.ts";
 
 export const FIRST_RETRY_MS = 1_000;
 export const MAX_RETRY_MS = 5 * 60_000;
@@ -25,7 +24,7 @@ export interface DialOptions {
 
 export async function keepDialling(
   url: URL,
-  group: GroupPort,
+  context: DialectContext,
   log: Logger,
   signal: AbortSignal,
   options: DialOptions = {},
@@ -33,6 +32,7 @@ export async function keepDialling(
   const max = options.maxRetryMs ?? MAX_RETRY_MS;
   const backoff = Backoff.doubling(options.firstRetryMs ?? FIRST_RETRY_MS, max);
   let state: "starting" | "connected" | "away" = "starting";
+  let saidLegacy = false;
   while (!signal.aborted) {
     let dialled;
     try {
@@ -57,7 +57,16 @@ export async function keepDialling(
     log.info(`client ${url.href} connected`);
     state = "connected";
     const since = Date.now();
-    await acceptSendspin(dialled.socket, dialled.already, group, "client");
+    await acceptSendspin(dialled.socket, dialled.already, context, {
+      side: "client",
+      dialled: true,
+      onDialect: (dialect) => {
+        if (dialect === "legacy" && !saidLegacy) {
+          log.info(`client ${url.href} speaks only the legacy (unencrypted) dialect`);
+          saidLegacy = true;
+        }
+      },
+    });
     if (signal.aborted) break;
     // A client that accepts and hangs up at once is not hammered either.
     if (Date.now() - since >= STABLE_SESSION_MS) backoff.reset();

@@ -9,6 +9,7 @@ import {
   type AudioFormat,
   type ClientHello,
   type ClientMessage,
+  type PlayerStateUpdate,
   truncateUtf8,
 } from "../protocol/messages.ts";
 import { BURST_MESSAGES, MAX_INVALID_MESSAGES, MESSAGES_PER_SECOND } from "./client_limits.ts";
@@ -37,6 +38,10 @@ export interface GroupPort {
   pickFormat(formats: readonly AudioFormat[]): AudioFormat | undefined;
   /** Listens to the first of `formats` that can start; undefined if none can. */
   subscribe(session: Session, formats: readonly AudioFormat[]): AudioFormat | undefined;
+  /** Whether this client may play now (an unpaired one may wait for the operator). */
+  admits(session: Session): boolean;
+  /** A client is connected and waits for the operator's approval (it is not a listener yet). */
+  waiting(session: Session): void;
   unsubscribe(session: Session): void;
   controllerCommand(session: Session, command: string, value: number | boolean | undefined): void;
   playerChanged(session: Session): void;
@@ -70,6 +75,17 @@ export class Session implements SessionInput {
   paceSlot = 0;
   /** What this listener is sent, once it listens. */
   stream?: StreamInfo;
+  /** It may play (legacy, paired, approved, or all guests are welcome). */
+  admitted = false;
+  /** Encrypted dialect: another system has the player; no audio until it rejoins. */
+  available = true;
+  outputDelayMs = 0;
+  minBufferMs = 0;
+  /** The player's own format preference (encrypted `client/state`). */
+  preferredFormat?: AudioFormat;
+  #stateSeen = false;
+  /** Formats to start with once the first `client/state` has come (encrypted dialect). */
+  #pendingFormats?: AudioFormat[];
   #streamStarted = false;
   #lastSentEndUs = 0;
   #queue: SendQueue;
@@ -146,13 +162,10 @@ export class Session implements SessionInput {
           server_received: receivedUs,
           server_transmitted: this.group.clock.nowUs(),
         });
-      case "client/state": {
-        const { volume, muted } = this;
-        Object.assign(this, message.player);
-        // Clients report every 5 s; only a change concerns the controllers.
-        if (this.volume !== volume || this.muted !== muted) this.group.playerChanged(this);
-        return;
-      }
+      case "client/state":
+        return this.#onState(message.player, message.available);
+      case "client/leave":
+        return this.#becameUnavailable();
       case "client/command": {
         const value = message.command === "mute" ? message.mute : message.volume;
         return this.group.controllerCommand(this, message.command, value);
@@ -176,30 +189,110 @@ export class Session implements SessionInput {
     }
     if (!this.group.hasRoom()) return this.close(CLOSE_TRY_LATER, "the party is full: try later");
     this.hello = hello;
-    this.roles = activeRoles(hello.supported_roles);
     const support = hello.player_support;
+    const roles = activeRoles(hello.supported_roles);
     const candidates = producibleFormats(support?.supported_formats ?? []);
+    if (roles.some((r) => r.startsWith("player@")) && candidates.length === 0) {
+      const listed = support?.supported_formats.map(describe).join(", ") || "none";
+      return this.close(CLOSE_POLICY, `no audio format we can produce (client lists ${listed})`);
+    }
+    this.admitted = this.group.admits(this);
+    this.roles = this.admitted ? roles : [];
     let format: AudioFormat | undefined;
     if (this.hasRole("player")) {
-      if (candidates.length === 0) {
-        const listed = support?.supported_formats.map(describe).join(", ") || "none";
-        return this.close(CLOSE_POLICY, `no audio format we can produce (client lists ${listed})`);
-      }
       // The client's favourite, or the next it lists if this worker cannot start that encoder.
       format = this.group.pickFormat(candidates);
       if (!format) {
         return this.close(CLOSE_TRY_LATER, "no encoder free for your formats: try later");
       }
     }
-    this.connection.welcome({
+    this.connection.welcome(this.#welcome());
+    if (!this.admitted) return this.group.waiting(this);
+    this.group.join(this);
+    if (format) this.#listen([format, ...candidates]);
+  }
+
+  /** The operator approved this waiting client: it gets its roles and plays. */
+  admit(): void {
+    if (this.admitted || !this.hello) return;
+    this.admitted = true;
+    this.roles = activeRoles(this.hello.supported_roles);
+    this.connection.activate(this.#welcome());
+    this.group.join(this); // a listener now: its group, controller and metadata state
+    const candidates = producibleFormats(this.hello.player_support?.supported_formats ?? []);
+    if (this.hasRole("player")) this.#listen(candidates);
+  }
+
+  /** Its approval was revoked: its stream ends and it waits, connected, with nothing active. */
+  unadmit(): void {
+    if (!this.admitted) return;
+    this.admitted = false;
+    this.endStream();
+    this.group.unsubscribe(this);
+    this.stream = undefined;
+    this.roles = [];
+    this.connection.activate(this.#welcome());
+    this.group.waiting(this);
+  }
+
+  #welcome() {
+    return {
       serverId: this.group.serverId,
       name: this.group.name,
       activeRoles: this.roles,
-    });
-    this.group.join(this);
-    if (format && !this.group.subscribe(this, [format])) {
-      this.close(CLOSE_INTERNAL, `cannot encode ${describe(format)}`);
+      playback: this.admitted,
+    };
+  }
+
+  /**
+   * Starts the player's stream, in its preferred format if it named one. The encrypted
+   * dialect sends no audio before the client's first `client/state`, nor while unavailable.
+   */
+  #listen(formats: AudioFormat[]): void {
+    if (this.connection.streamsAfterState && !this.#stateSeen) {
+      this.#pendingFormats = formats;
+      return;
     }
+    if (!this.available) return;
+    const preferred = this.preferredFormat ? producibleFormats([this.preferredFormat]) : [];
+    if (!this.group.subscribe(this, [...preferred, ...formats])) {
+      this.close(CLOSE_INTERNAL, `cannot encode ${formats.map(describe).join(", ")}`);
+    }
+  }
+
+  #onState(player: PlayerStateUpdate, available: boolean | undefined): void {
+    const { volume, muted } = this;
+    if (player.volume !== undefined) this.volume = player.volume;
+    if (player.muted !== undefined) this.muted = player.muted;
+    if (player.state !== undefined) this.state = player.state;
+    if (player.output_delay_ms !== undefined) this.outputDelayMs = player.output_delay_ms;
+    if (player.min_buffer_ms !== undefined) this.minBufferMs = player.min_buffer_ms;
+    // Clients report every 5 s; only a change concerns the controllers.
+    if (this.volume !== volume || this.muted !== muted) this.group.playerChanged(this);
+    if (available === false) return this.#becameUnavailable();
+    const formatChanged = player.format !== undefined &&
+      (!this.preferredFormat || describe(player.format) !== describe(this.preferredFormat));
+    if (player.format !== undefined) this.preferredFormat = player.format;
+    if (!this.#stateSeen) {
+      this.#stateSeen = true;
+      if (this.#pendingFormats) this.#listen(this.#pendingFormats);
+      this.#pendingFormats = undefined;
+    } else if (formatChanged && this.stream) {
+      const format = this.group.requestedFormat(this, this.preferredFormat!);
+      if (format) this.group.subscribe(this, [format]);
+    }
+  }
+
+  /**
+   * Another system has the player (or it left the group): its stream ends, and the spec
+   * has it stay stopped until it asks to rejoin, even once it is available again.
+   */
+  #becameUnavailable(): void {
+    this.available = false;
+    this.#pendingFormats = undefined;
+    this.endStream();
+    this.group.unsubscribe(this);
+    this.stream = undefined;
   }
 
   // --- from the group ---
@@ -213,9 +306,14 @@ export class Session implements SessionInput {
     // Audio still queued is in the old format: drop it and continue from what was sent.
     this.#queue.clear();
     this.#lastSentEndUs = this.#queue.lastSentEndUs;
+    // A stream that starts from empty begins at least the player's own buffer and output
+    // delay ahead, so its first chunk is not late for it.
+    const startLeadUs = this.#lastSentEndUs
+      ? MIN_USEFUL_LEAD_US
+      : Math.max(MIN_USEFUL_LEAD_US, (this.minBufferMs + this.outputDelayMs) * 1000);
     const nowUs = this.group.clock.nowUs();
     for (const chunk of encoded) {
-      if (chunk.playAtUs >= nowUs + MIN_USEFUL_LEAD_US) this.deliver(chunk);
+      if (chunk.playAtUs >= nowUs + startLeadUs) this.deliver(chunk);
     }
     this.#queue.flush(); // a joining listener hears audio at once, not at its pace slot
   }

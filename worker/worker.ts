@@ -17,7 +17,12 @@ import { preloadOpus } from "./encoders/opus_encoder.ts";
 import { Group, PACE_INTERVAL_MS } from "./group.ts";
 import { type Front, listen } from "./edge/http_front.ts";
 import { createRoutes, SENDSPIN_PATH } from "./http.ts";
-import { acceptSendspin } from "./dialects/accept.ts";
+import { acceptSendspin, type DialectContext } from "./dialects/accept.ts";
+import { identityFromPrivateKey } from "./dialects/encrypted/identity.ts";
+import { Admission } from "./admission.ts";
+import type { Session } from "./session.ts";
+import { decodeBase64Url } from "../protocol/noise/base64url.ts";
+import { SENTINEL_PSK } from "../protocol/noise/psk.ts";
 import { keepDialling } from "./listening_client.ts";
 
 /** The longest the command loop runs before it lets the event loop serve the sockets. */
@@ -64,6 +69,11 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
       paceTimer = undefined;
     }
   };
+  const admission = new Admission(config.guests, config.approved);
+  const clientOf = (session: Session) => ({
+    trust: session.connection.trust,
+    clientId: session.clientId,
+  });
   const group = new Group({
     serverId: config.serverId,
     name: config.name,
@@ -76,10 +86,26 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
     onMembership: (session, joined, count) => {
       pace(count > 0);
       const { clientId, displayName: name } = session;
-      report({ type: joined ? "client-joined" : "client-left", worker: index, clientId, name });
+      if (joined) {
+        const trust = admission.mark(clientOf(session));
+        report({ type: "client-joined", worker: index, clientId, name, trust });
+      } else report({ type: "client-left", worker: index, clientId, name });
       reportCounts();
     },
+    admits: (session) => admission.admits(clientOf(session)),
+    onWaiting: (session, waiting) => {
+      const { clientId, displayName: name } = session;
+      // One that stops waiting either plays (and says so) or leaves.
+      if (waiting) report({ type: "client-waiting", worker: index, clientId, name });
+      else if (!session.admitted) report({ type: "client-left", worker: index, clientId, name });
+    },
   });
+  const dialects: DialectContext = {
+    group,
+    identity: identityFromPrivateKey(decodeBase64Url(config.identityKey, { byteLength: 32 })),
+    legacy: config.legacy,
+    pskFor: () => ({ psk: SENTINEL_PSK, category: "sn" }),
+  };
   const status = (): { total: number; perWorker: number[]; rejected: number } => {
     const perWorker = [...totals.perWorker];
     perWorker[index] = group.sessions.size; // our own count is always the freshest
@@ -101,6 +127,10 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
         return true;
       case "totals":
         totals = message;
+        return true;
+      case "approvals":
+        admission.setApproved(message.clientIds);
+        group.reconsider();
         return true;
       case "clock-answer":
         calibrated?.onAnswer(message.sentUs, message.coordinatorUs);
@@ -150,7 +180,7 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
       reusePort: config.reusePort,
       handler: app.fetch,
       websocketPath: SENDSPIN_PATH,
-      onWebSocket: (socket, already) => acceptSendspin(socket, already, group),
+      onWebSocket: (socket, already) => acceptSendspin(socket, already, dialects),
       onError: (error) =>
         log.error(`request failed: ${error instanceof Error ? error.message : error}`),
     });
@@ -163,7 +193,7 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
   }
   report({ type: "listening", worker: index, port: front.port });
   for (const url of config.dial.map((href) => new URL(href))) {
-    keepDialling(url, group, log, stop.signal).catch((error) =>
+    keepDialling(url, dialects, log, stop.signal).catch((error) =>
       log.error(`stopped dialling ${url.href}: ${error?.message ?? error}`)
     );
   }

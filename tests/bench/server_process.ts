@@ -39,14 +39,15 @@ export interface Started {
 }
 
 export async function startSendspin(c: { workers: number }, port: number): Promise<Started> {
+  const home = Deno.makeTempDirSync();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
-      ...taskArgs(),
+      ...taskArgs("sendspin", home),
       ...["serve", "--demo", "--host", "127.0.0.1", "--port", String(port)],
       ...["--workers", String(c.workers), "--max-clients", "100000"],
     ],
     cwd: ROOT,
-    env: { HOME: Deno.makeTempDirSync() },
+    env: { HOME: home },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -169,6 +169,8 @@ Deno.test("defaults apply when neither flag nor settings say otherwise", () => {
     opusBitrate: 128_000,
     maxClients: 1_000,
     portPerWorker: false,
+    guests: "open",
+    legacy: true,
   });
 });
 
@@ -191,6 +193,8 @@ Deno.test("the settings file beats the defaults", () => {
     opusBitrate: 128_000,
     maxClients: 1_000,
     portPerWorker: false,
+    guests: "open",
+    legacy: true,
   });
 });
 
@@ -213,6 +217,8 @@ Deno.test("flags beat the settings file, in both --opt value and --opt=value for
     opusBitrate: 96_000,
     maxClients: 50,
     portPerWorker: false,
+    guests: "open",
+    legacy: true,
   };
   const spaced = [
     "--port",

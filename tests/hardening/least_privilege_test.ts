@@ -24,6 +24,10 @@ Deno.test("a worker process cannot run programs, read outside its assets or writ
     opusBitrate: 128_000,
     maxClients: 10,
     dial: [],
+    identityKey: "pOCSkrZRwni5dyxWn1-puxPZBrRqtoyd-dwrRAn4ogk",
+    guests: "open",
+    legacy: true,
+    approved: [],
   });
   const entry = args.indexOf(MAIN);
   assert.ok(entry > 0, "the worker command line runs main.ts");

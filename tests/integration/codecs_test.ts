@@ -4,6 +4,7 @@ import { OpusDecoder } from "opus-decoder";
 import { format, RawClient } from "../support/raw_client.ts";
 import { startServer } from "../support/server.ts";
 import { until } from "../support/until.ts";
+import { decodeFlac } from "../support/flac_decode.ts";
 import { testSignal, writeTempWav } from "../support/wav.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -106,34 +107,6 @@ Deno.test("an Opus listener hears each sample within 1 ms of a PCM listener", op
     await Deno.remove(path);
   }
 });
-
-/** Decodes FLAC chunks with an independent decoder (libFLAC in wasm), header first. */
-async function decodeFlac(header: string, payloads: Uint8Array[]): Promise<Int16Array> {
-  const { FLACDecoder } = await import("@wasm-audio-decoders/flac");
-  const decoder = new FLACDecoder();
-  await decoder.ready;
-  const bytes = [Uint8Array.from(atob(header), (c) => c.charCodeAt(0)), ...payloads];
-  const left: number[] = [], right: number[] = [];
-  for (const piece of bytes) {
-    const { channelData } = await decoder.decode(piece);
-    if (channelData[0]) {
-      left.push(...channelData[0]);
-      right.push(...channelData[1]);
-    }
-  }
-  const { channelData } = await decoder.flush();
-  if (channelData[0]) {
-    left.push(...channelData[0]);
-    right.push(...channelData[1]);
-  }
-  decoder.free();
-  const out = new Int16Array(left.length * 2);
-  left.forEach((v, i) => {
-    out[2 * i] = Math.round(v * 32767);
-    out[2 * i + 1] = Math.round(right[i] * 32767);
-  });
-  return out;
-}
 
 Deno.test(
   "FLAC listeners, from the start and joining mid-stream, get the source bit for bit",

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { Logger } from "../../protocol/log.ts";
 import { keepDialling } from "../../worker/listening_client.ts";
-import type { GroupPort } from "../../worker/session.ts";
+import type { DialectContext } from "../../worker/dialects/accept.ts";
 import { assertContiguousAndOnTime } from "../hardening/steady_listener.ts";
 import { format, RawClient } from "../support/raw_client.ts";
 import { startServer } from "../support/server.ts";
@@ -92,7 +92,7 @@ Deno.test(
     log.info = (message: string) => lines.push(message);
     const stop = new AbortController();
     const url = new URL(`ws://127.0.0.1:${(listener.addr as Deno.NetAddr).port}/sendspin`);
-    const dialling = keepDialling(url, {} as GroupPort, log, stop.signal, {
+    const dialling = keepDialling(url, {} as DialectContext, log, stop.signal, {
       firstRetryMs: 50,
       maxRetryMs: 400,
     });

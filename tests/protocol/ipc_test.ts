@@ -45,6 +45,10 @@ const CONFIG: WorkerConfig = {
   opusBitrate: 96_000,
   maxClients: 250,
   dial: ["ws://192.168.1.40:8928/sendspin", "wss://speaker.local/sendspin"],
+  identityKey: "pOCSkrZRwni5dyxWn1-puxPZBrRqtoyd-dwrRAn4ogk",
+  guests: "ask",
+  legacy: false,
+  approved: ["zo060cy2M-x7cMF4FKXHbs0CloUFDTRHRboFhw5YfVk"],
 };
 
 const DOWN_SAMPLES: OnePerType<DownMessage> = {
@@ -59,6 +63,7 @@ const DOWN_SAMPLES: OnePerType<DownMessage> = {
   stopped: { type: "stopped" },
   totals: { type: "totals", total: 3, perWorker: [1, 2], rejected: 7 },
   "clock-answer": { type: "clock-answer", sentUs: 5_123_456.5, coordinatorUs: 98_765_432_101 },
+  approvals: { type: "approvals", clientIds: ["zo060cy2M-x7cMF4FKXHbs0CloUFDTRHRboFhw5YfVk"] },
   shutdown: { type: "shutdown" },
 };
 const DOWN: DownMessage[] = Object.values(DOWN_SAMPLES);
@@ -66,7 +71,14 @@ const DOWN: DownMessage[] = Object.values(DOWN_SAMPLES);
 const UP_SAMPLES: OnePerType<UpMessage> = {
   listening: { type: "listening", worker: 0, port: 8927 },
   failed: { type: "failed", worker: 1, reason: "port 8928 is in use" },
-  "client-joined": { type: "client-joined", worker: 0, clientId: "a", name: 'Phone "A"' },
+  "client-joined": {
+    type: "client-joined",
+    worker: 0,
+    clientId: "a",
+    name: 'Phone "A"',
+    trust: "approved",
+  },
+  "client-waiting": { type: "client-waiting", worker: 1, clientId: "b", name: "Kitchen" },
   "client-left": { type: "client-left", worker: 0, clientId: "a", name: 'Phone "A"' },
   listeners: { type: "listeners", worker: 0, count: 2, rejected: 5 },
   error: { type: "error", worker: 1, message: "boom\nwith a second line" },
@@ -137,6 +149,10 @@ const WRONG: { [K in keyof WorkerConfig]: unknown } = {
   opusBitrate: "96k",
   maxClients: null,
   dial: "ws://192.168.1.40:8928/sendspin",
+  identityKey: "not a key",
+  guests: "sometimes",
+  legacy: "on",
+  approved: "all",
 };
 const FIELDS = Object.keys(WRONG) as (keyof WorkerConfig)[];
 

@@ -3,7 +3,7 @@
  * command line) on a port the OS picks: the port is read from the banner, the log is kept,
  * and its worker processes can be listed.
  */
-import { program } from "./program.ts";
+import { program, type ProgramOptions } from "./program.ts";
 import { until } from "./until.ts";
 
 export interface PartyProcess {
@@ -12,8 +12,12 @@ export interface PartyProcess {
   child: Deno.ChildProcess;
   /** Everything it wrote to stderr so far. */
   log(): string;
+  /** Everything it wrote to stdout so far (the banner). */
+  output(): string;
   /** Process ids of its children (the workers, with --workers above 1). */
   children(): Promise<number[]>;
+  /** Types a line into its console (started with `stdin: "piped"`). */
+  type(line: string): Promise<void>;
   /** Ctrl+C; resolves with the exit code. */
   stop(): Promise<number>;
 }
@@ -21,8 +25,13 @@ export interface PartyProcess {
 const BANNER = /Server running at (http:\/\/[^\s/]+:(\d+)\/)/;
 
 /** Starts `serve` with `args` (a source among them) on 127.0.0.1, port 0. */
-export async function startParty(args: string[]): Promise<PartyProcess> {
-  const child = program(["serve", ...args, "--host", "127.0.0.1", "--port", "0"]).spawn();
+export async function startParty(
+  args: string[],
+  options: ProgramOptions = {},
+): Promise<PartyProcess> {
+  const command = ["serve", ...args, "--host", "127.0.0.1", "--port", "0"];
+  const child = program(command, options).spawn();
+  const console = options.stdin === "piped" ? child.stdin.getWriter() : undefined;
   let out = "";
   let err = "";
   const read = async (stream: ReadableStream<Uint8Array>, add: (text: string) => void) => {
@@ -45,9 +54,15 @@ export async function startParty(args: string[]): Promise<PartyProcess> {
     port: Number(match[2]),
     child,
     log: () => err,
+    output: () => out,
     children: () => childrenOf(child.pid),
+    type: async (line) => {
+      if (!console) throw new Error('startParty was not given stdin: "piped"');
+      await console.write(new TextEncoder().encode(`${line}\n`));
+    },
     stop: async () => {
       if (!exited) child.kill("SIGINT");
+      await console?.close().catch(() => {});
       const { code } = await child.status;
       await reading;
       return code;

@@ -4,16 +4,19 @@
  */
 const ROOT = new URL("../../", import.meta.url);
 
-export function taskArgs(task = "sendspin"): string[] {
+/** The task's words after `deno`, with $HOME expanded as `deno task` does (to `home`). */
+export function taskArgs(task = "sendspin", home = Deno.env.get("HOME") ?? ""): string[] {
   const config = JSON.parse(Deno.readTextFileSync(new URL("deno.json", ROOT)));
   const entry = config.tasks[task];
   const words = String(typeof entry === "string" ? entry : entry.command).split(/\s+/);
   if (words[0] !== "deno") throw new Error(`task ${task} does not start with deno`);
-  return words.slice(1);
+  return words.slice(1).map((word) => word.replaceAll("$HOME", home));
 }
 
 export interface ProgramOptions {
   home?: string;
+  /** "piped" to type into the operator's console; default "null". */
+  stdin?: "piped" | "null";
   /** Replaces PATH (e.g. to hide ffmpeg). */
   path?: string;
 }
@@ -22,10 +25,10 @@ export function program(args: string[], options: ProgramOptions = {}): Deno.Comm
   const env: Record<string, string> = { HOME: options.home ?? Deno.makeTempDirSync() };
   if (options.path !== undefined) env.PATH = options.path;
   return new Deno.Command(Deno.execPath(), {
-    args: [...taskArgs(), ...args],
+    args: [...taskArgs("sendspin", env.HOME), ...args],
     cwd: ROOT,
     env,
-    stdin: "null",
+    stdin: options.stdin ?? "null",
     stdout: "piped",
     stderr: "piped",
   });

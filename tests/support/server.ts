@@ -26,8 +26,16 @@ export async function startServer(config: Partial<ServeConfig> = {}): Promise<Te
     opusBitrate: 128_000,
     maxClients: 1_000,
     portPerWorker: false,
+    guests: "open",
+    legacy: true,
     ...config,
-  }, { signal: shutdown.signal, runWorker, print: () => {}, onReady: ready });
+  }, {
+    signal: shutdown.signal,
+    runWorker,
+    settingsFolder: Deno.makeTempDirSync({ prefix: "sendspin_settings_" }),
+    print: () => {},
+    onReady: ready,
+  });
   const info = await Promise.race([started, done.then(() => undefined)]);
   if (!info) throw new Error("server stopped before it was ready");
   return {

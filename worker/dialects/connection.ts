@@ -13,11 +13,27 @@ export interface Welcome {
   name: string;
   /** The roles activated for this client, most preferred first. */
   activeRoles: string[];
+  /** It may play now; false holds it connected with nothing active (awaiting approval). */
+  playback: boolean;
 }
 
+/**
+ * What the connection proves about the client: a legacy client is who it says it is; an
+ * encrypted one holds its key, and is paired (a long-term PSK), dialled by us (`--client`),
+ * or unpaired (the Sentinel PSK).
+ */
+export type Trust = "legacy" | "paired" | "dialled" | "unpaired";
+
 export interface ClientConnection {
+  readonly trust: Trust;
+  /** The client's authenticated id (its static key, base64url), where the dialect has one. */
+  readonly clientId?: string;
+  /** Audio may start only after the client's first `client/state` (the encrypted dialect). */
+  readonly streamsAfterState: boolean;
   /** The handshake's answer to `client/hello`. */
   welcome(welcome: Welcome): void;
+  /** A later change of what the client may do (an approval); dialects without one ignore it. */
+  activate(welcome: Welcome): void;
   /** One JSON message. */
   send(type: string, payload: Record<string, unknown>): void;
   /** One audio chunk, as the dialect frames it. */

@@ -17,7 +17,13 @@ const CLOSE_TOO_BIG = 1009;
 export type LegacySocket = Pick<WebSocketConnection, "send" | "bufferedAmount" | "close">;
 
 export class LegacyConnection implements ClientConnection {
+  readonly trust = "legacy";
+  readonly streamsAfterState = false;
+
   constructor(readonly socket: LegacySocket) {}
+
+  /** Legacy clients are never held, so there is no later activation. */
+  activate(): void {}
 
   welcome(welcome: Welcome): void {
     this.send("server/hello", {

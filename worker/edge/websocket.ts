@@ -10,8 +10,8 @@ import { concatBytes } from "../../protocol/concat.ts";
 
 export interface WebSocketHandlers {
   onText(text: string): void;
-  /** A client began a binary message; its payload is never read. */
-  onBinary(): void;
+  /** A whole binary message (the encrypted dialect's transport), at most the size limit. */
+  onBinary(bytes: Uint8Array): void;
   /** A message longer than the limit was announced; its payload is never read. */
   onTooBig(): void;
   /** The connection is gone (either side closed it, or the network did). Called once. */
@@ -77,6 +77,8 @@ export class WebSocketConnection {
   #pending: Uint8Array = new Uint8Array(0);
   #fragments: Uint8Array[] = [];
   #fragmentBytes = 0;
+  /** The message being read is binary (its first frame said so). */
+  #binary = false;
   /** Our close frame is sent (or the socket is gone): nothing more goes out. */
   #closing = false;
   /** Nothing more is read: the connection is closing or a handler refused the message. */
@@ -121,6 +123,13 @@ export class WebSocketConnection {
     let frame = framedBinary.get(data);
     if (!frame) framedBinary.set(data, frame = encodeFrame(OP_BINARY, data));
     this.socket.write(frame);
+  }
+
+  /** Binary messages that are this listener's own (sealed for it): framed, never cached. */
+  sendOwn(messages: readonly Uint8Array[]): void {
+    if (this.#closing) return;
+    if (messages.length === 1) return void this.socket.write(this.#encode(OP_BINARY, messages[0]));
+    this.socket.write(concatBytes(...messages.map((m) => this.#encode(OP_BINARY, m))));
   }
 
   /** Sends a close frame and ends the socket; a client that never answers is cut after a grace. */
@@ -200,10 +209,7 @@ export class WebSocketConnection {
       if ((opcode === OP_CONTINUATION) !== continuing) {
         return this.#fail(CLOSE_PROTOCOL_ERROR, "unexpected continuation frame");
       }
-      if (opcode === OP_BINARY) {
-        this.#handlers?.onBinary();
-        return this.#stop();
-      }
+      if (!continuing) this.#binary = opcode === OP_BINARY;
       const tooMany = this.#fragments.length >= MAX_FRAGMENTS; // empty ones cost memory too
       if (tooMany || this.#fragmentBytes + length > this.maxMessageBytes) {
         this.#handlers?.onTooBig();
@@ -231,6 +237,7 @@ export class WebSocketConnection {
     const message = this.#fragments.length === 1 ? payload : concatBytes(...this.#fragments);
     this.#fragments = [];
     this.#fragmentBytes = 0;
+    if (this.#binary) return this.#handlers?.onBinary(message);
     let text: string;
     try {
       text = strictUtf8.decode(message);

@@ -1,0 +1,232 @@
+/**
+ * A listener on the encrypted dialect, after its handshake: every message is one Noise
+ * transport message in a WebSocket binary frame, `[type][body]` (0: JSON, 4: audio). Each
+ * listener gets its own ciphertext, so audio is framed once per format as for everyone and
+ * sealed here, per listener, with `send_ahead` stamped just before sealing. The server may
+ * re-handshake at any time (new keys, another PSK); the first message under the new keys is
+ * `server/activate`.
+ */
+import type { Clock } from "../../../protocol/clock.ts";
+import { parseEncryptedMessage } from "../../../protocol/encrypted_messages.ts";
+import { InvalidMessageError, serverMessage } from "../../../protocol/messages.ts";
+import { encodeBase64Url } from "../../../protocol/noise/base64url.ts";
+import { Kkpsk2Initiator } from "../../../protocol/noise/kkpsk2.ts";
+import { pskId } from "../../../protocol/noise/psk.ts";
+import {
+  TransportCloseError,
+  TransportReceiver,
+  TransportSender,
+  TYPE_JSON,
+} from "../../../protocol/noise/transport.ts";
+import { BINARY_PLAYER_AUDIO } from "../../../protocol/audio_chunk.ts";
+import type { WebSocketConnection } from "../../edge/websocket.ts";
+import type { FramedChunk } from "../../future_audio.ts";
+import type { ClientConnection, SessionInput, Trust, Welcome } from "../connection.ts";
+import { HANDSHAKE_STEP_TIMEOUT_MS, handshakeData, type Handshaken } from "./handshake.ts";
+import type { PskChoice, ServerIdentity } from "./identity.ts";
+
+/** `send_ahead` saturates here: ~71.6 minutes, or "no measurement". */
+const MAX_SEND_AHEAD_US = 0xffff_ffff;
+/** Messages that carry the time they were sent, stamped as they are sealed. */
+const STAMPED = new Set(["stream/start", "stream/clear"]);
+
+interface Rekey {
+  initiator: Kkpsk2Initiator;
+  choice: PskChoice;
+  next?: Welcome;
+  /** Sends held back until the new keys are in place (the spec's quiet period). */
+  held: (() => void)[];
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export class EncryptedConnection implements ClientConnection {
+  readonly streamsAfterState = true;
+  readonly clientId: string;
+  trust: Trust;
+  #sender: TransportSender;
+  #receiver: TransportReceiver;
+  #handshakeHash: Uint8Array;
+  #matched: PskChoice;
+  #session?: SessionInput;
+  #rekey?: Rekey;
+  #closed = false;
+  #lastWelcome: Welcome = { serverId: "", name: "", activeRoles: [], playback: false };
+
+  constructor(
+    readonly socket: WebSocketConnection,
+    readonly handshake: Handshaken,
+    readonly options: { identity: ServerIdentity; clock: Clock; name: string; dialled: boolean },
+  ) {
+    this.clientId = handshake.init.clientId;
+    this.#sender = new TransportSender(handshake.send);
+    this.#receiver = new TransportReceiver(handshake.receive);
+    this.#handshakeHash = handshake.handshakeHash;
+    this.#matched = handshake.matched;
+    this.trust = trustOf(handshake.matched, options.dialled);
+  }
+
+  /** The PSK the keys rest on now. */
+  get matched(): PskChoice {
+    return this.#matched;
+  }
+
+  get handshakeHash(): Uint8Array {
+    return this.#handshakeHash;
+  }
+
+  /** Starts the session's side: the server speaks first after the handshake. */
+  start(session: SessionInput): void {
+    this.#session = session;
+    this.send("server/hello", { name: this.options.name });
+  }
+
+  welcome(welcome: Welcome): void {
+    this.#activate(welcome);
+    // "After the first server/activate the server MUST promptly send group/update": the
+    // group sends it when the session joins, right after this.
+  }
+
+  activate(welcome: Welcome): void {
+    this.#activate(welcome);
+  }
+
+  #activate(welcome: Welcome): void {
+    this.#lastWelcome = welcome;
+    const { activeRoles, playback } = welcome;
+    this.send("server/activate", {
+      activities: playback ? ["playback"] : [],
+      active_roles: playback ? activeRoles : [],
+    });
+  }
+
+  send(type: string, payload: Record<string, unknown>): void {
+    this.#whenKeyed(() => {
+      const body = STAMPED.has(type)
+        ? { ...payload, server_transmitted: this.options.clock.nowUs() }
+        : payload;
+      this.#write(this.#sender.sealJson(serverMessage(type, body)));
+    });
+  }
+
+  sendAudio(chunk: FramedChunk): void {
+    this.#whenKeyed(() => {
+      // [timestamp int64][send_ahead uint32] after the type byte; sealed with the shared payload.
+      const header = new Uint8Array(12);
+      const view = new DataView(header.buffer);
+      view.setBigInt64(0, BigInt(chunk.playAtUs), false);
+      const aheadUs = chunk.playAtUs - this.options.clock.nowUs();
+      view.setUint32(8, Math.max(0, Math.min(MAX_SEND_AHEAD_US, Math.round(aheadUs))), false);
+      this.#write(this.#sender.seal(BINARY_PLAYER_AUDIO, [header, chunk.payload]));
+    });
+  }
+
+  bufferedAmount(): number {
+    return this.socket.bufferedAmount();
+  }
+
+  close(code: number, reason: string): void {
+    this.#closed = true;
+    if (this.#rekey) clearTimeout(this.#rekey.timer);
+    this.socket.close(code, reason);
+  }
+
+  /**
+   * A new handshake under the current keys, with prologue = the last handshake hash; `choice`
+   * picks the PSK (e.g. a new pairing); no Sentinel fallback here. The first message under the
+   * new keys is `server/activate` (`next`, by default the last activation again); streams go on.
+   */
+  rehandshake(choice: PskChoice = this.#matched, next?: Welcome): void {
+    if (this.#rekey || this.#closed) return;
+    const initiator = new Kkpsk2Initiator({
+      suite: this.handshake.init.suite,
+      prologue: this.#handshakeHash,
+      localStatic: this.options.identity.keyPair,
+      remoteStaticPublicKey: this.handshake.init.clientKey,
+    });
+    const message1 = initiator.writeMessage1(new TextEncoder().encode(JSON.stringify({
+      psk_id: pskId(choice.psk),
+      psk_category: choice.category,
+    })));
+    this.#write(this.#sender.sealJson(serverMessage("noise/handshake", {
+      data: encodeBase64Url(message1),
+    })));
+    this.#rekey = {
+      initiator,
+      choice,
+      next,
+      held: [],
+      timer: setTimeout(() => this.#silentClose(), HANDSHAKE_STEP_TIMEOUT_MS),
+    };
+  }
+
+  // --- from the WebSocket ---
+
+  onBinary(bytes: Uint8Array, receivedUs: number): void {
+    if (this.#closed) return;
+    let message;
+    try {
+      message = this.#receiver.open(bytes);
+    } catch (error) {
+      if (!(error instanceof TransportCloseError)) throw error;
+      return this.#silentClose(); // tampered, replayed, reordered or badly fragmented
+    }
+    if (!message || message.type !== TYPE_JSON) return; // binary ids we do not implement
+    const text = new TextDecoder().decode(message.body);
+    if (this.#rekey) return this.#onRekeyMessage(text);
+    let parsed;
+    try {
+      parsed = parseEncryptedMessage(text, this.clientId);
+    } catch (error) {
+      if (!(error instanceof InvalidMessageError)) throw error;
+      return this.#session?.refuse(error.message, receivedUs);
+    }
+    if (parsed) this.#session?.receive(parsed, receivedUs);
+  }
+
+  /** Cleartext after the handshake breaks the protocol: silent close. */
+  onText(): void {
+    this.#silentClose();
+  }
+
+  #onRekeyMessage(text: string): void {
+    const rekey = this.#rekey!;
+    const message2 = handshakeData(text);
+    if (!message2) return; // old-key application messages sent before msg 1 arrived: dropped
+    clearTimeout(rekey.timer);
+    let result;
+    try {
+      result = rekey.initiator.readMessage2(message2, rekey.choice.psk);
+    } catch {
+      return this.#silentClose();
+    }
+    if (new TextDecoder().decode(result.payload) !== "{}") return this.#silentClose();
+    this.#sender = new TransportSender(result.send);
+    this.#receiver = new TransportReceiver(result.receive);
+    this.#handshakeHash = result.handshakeHash;
+    this.#matched = rekey.choice;
+    this.trust = trustOf(rekey.choice, this.options.dialled);
+    this.#rekey = undefined;
+    this.#activate(rekey.next ?? this.#lastWelcome); // the first message under the new keys
+    for (const send of rekey.held) send();
+  }
+
+  /** During a re-handshake only its own messages go out; the rest waits for the new keys. */
+  #whenKeyed(send: () => void): void {
+    if (this.#rekey) this.#rekey.held.push(send);
+    else send();
+  }
+
+  #write(messages: Uint8Array[]): void {
+    this.socket.sendOwn(messages);
+  }
+
+  #silentClose(): void {
+    if (this.#closed) return;
+    this.close(1008, "");
+  }
+}
+
+function trustOf(choice: PskChoice, dialled: boolean): Trust {
+  if (choice.category === "lt") return "paired";
+  return dialled ? "dialled" : "unpaired";
+}
