@@ -28,10 +28,17 @@ export class OperatorConsole {
 
   constructor(readonly options: OperatorConsoleOptions) {}
 
-  /** A client waits for approval (one line, with what to type). */
-  clientWaiting(clientId: string, name: string): void {
+  /** A client waits for approval (one line, with what to type), or for pairing. */
+  clientWaiting(clientId: string, name: string, needs: "approval" | "pairing" = "approval"): void {
     for (const [number, waiting] of this.#waiting) {
       if (waiting.clientId === clientId) this.#waiting.delete(number); // it reconnected
+    }
+    if (needs === "pairing") {
+      return this.options.log.info(
+        `"${name}" (id ${
+          shortId(clientId)
+        }) plays only for a server it is paired with: it is connected, silent`,
+      );
     }
     const number = this.#next++;
     this.#waiting.set(number, { clientId, name });

@@ -104,7 +104,7 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
     // A listener joining while we shut down must not start playback again.
     onTotal: (total) => !options.signal.aborted && playback?.setWanted(total > 0),
     onNoneLeft: () => noneLeft.resolve(),
-    onWaiting: (clientId, name) => operator.clientWaiting(clientId, name),
+    onWaiting: (clientId, name, needs) => operator.clientWaiting(clientId, name, needs),
     onLeft: (clientId) => operator.clientGone(clientId),
     spawn: (index, port, onStatus) =>
       config.workers === 1

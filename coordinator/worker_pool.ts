@@ -33,7 +33,7 @@ export interface WorkerPoolOptions {
   /** Default RESTART_DELAYS_MS; the last one repeats. */
   restartDelaysMs?: number[];
   /** A client waits for the operator's approval; and any client left. */
-  onWaiting?: (clientId: string, name: string) => void;
+  onWaiting?: (clientId: string, name: string, needs: "approval" | "pairing") => void;
   onLeft?: (clientId: string) => void;
 }
 
@@ -228,7 +228,7 @@ export class WorkerPool {
         );
         return;
       case "client-waiting":
-        return this.#options.onWaiting?.(message.clientId, message.name);
+        return this.#options.onWaiting?.(message.clientId, message.name, message.needs);
       case "client-joined":
       case "client-left": {
         const where = this.slots.length > 1 ? ` on worker ${message.worker}` : "";

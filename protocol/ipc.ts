@@ -29,8 +29,17 @@ export type UpMessage =
   | { type: "failed"; worker: number; reason: string }
   /** `trust`: legacy, paired, dialled, unpaired (approved or welcome as a guest). */
   | { type: "client-joined"; worker: number; clientId: string; name: string; trust: string }
-  /** An unpaired client is connected and waits for the operator (`--guests ask`). */
-  | { type: "client-waiting"; worker: number; clientId: string; name: string }
+  /**
+   * An unpaired client is connected and waits: for the operator's approval (`--guests ask`),
+   * or for pairing (it plays only for servers it is paired with).
+   */
+  | {
+    type: "client-waiting";
+    worker: number;
+    clientId: string;
+    name: string;
+    needs: "approval" | "pairing";
+  }
   | { type: "client-left"; worker: number; clientId: string; name: string }
   /** The worker's listener count and how many client messages it has refused so far. */
   | { type: "listeners"; worker: number; count: number; rejected: number }

@@ -20,8 +20,13 @@ export class Admission {
     this.#approved = new Set(clientIds);
   }
 
-  admits(client: { trust: Trust; clientId: string }): boolean {
+  /**
+   * `unpairedAccess` is what the client said in its hello: one that plays only for a server
+   * it is paired with would refuse playback here ("pairing_required"), so it waits instead.
+   */
+  admits(client: { trust: Trust; clientId: string; unpairedAccess?: boolean }): boolean {
     if (client.trust !== "unpaired") return true;
+    if (client.unpairedAccess === false) return false;
     return this.guests === "open" || this.#approved.has(client.clientId);
   }
 

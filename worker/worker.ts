@@ -73,6 +73,7 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
   const clientOf = (session: Session) => ({
     trust: session.connection.trust,
     clientId: session.clientId,
+    unpairedAccess: session.hello?.unpaired_access,
   });
   const group = new Group({
     serverId: config.serverId,
@@ -96,7 +97,8 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
     onWaiting: (session, waiting) => {
       const { clientId, displayName: name } = session;
       // One that stops waiting either plays (and says so) or leaves.
-      if (waiting) report({ type: "client-waiting", worker: index, clientId, name });
+      const needs = session.hello?.unpaired_access === false ? "pairing" : "approval";
+      if (waiting) report({ type: "client-waiting", worker: index, clientId, name, needs });
       else if (!session.admitted) report({ type: "client-left", worker: index, clientId, name });
     },
   });
