@@ -6,9 +6,16 @@
  * comes from the generator. Prints a table as it goes and writes all numbers as JSON.
  *
  *   deno task bench [--listeners 100,500,1000,2000] [--workers 1,2] [--codecs pcm,flac,opus]
+ *                   [--dialects legacy] [--suite 25519_ChaChaPoly_SHA256]
  *                   [--seconds 10] [--repeat 1] [--json tests/artifacts/bench-listeners.json]
  *
  * With --repeat N every number reported is the median of N alternating runs.
+ *
+ * `--dialects legacy,encrypted` measures our server a second time in each case, right after
+ * the plaintext run and with the same load, with encrypted listeners (every one its own
+ * handshake and ciphertext, `--suite`). The floor speaks only the plaintext dialect and stays
+ * as it is; the encrypted row adds its CPU per listener over the plaintext row's, the median
+ * and (min-max) of the ratios of each repeat's pair. The JSON holds every run too.
  */
 import { cpus as osCpus } from "node:os";
 import { parseArgs } from "node:util";
@@ -32,13 +39,22 @@ interface GeneratorResult {
   timeAnswerMs: { probes: number; timeouts: number; p50: number; p99: number; max: number };
   firstChunkMs: { p50: number; p99: number; max: number };
   clockSkewUs: number | null;
+  /** Encrypted listeners: connect to server/hello. */
+  handshakeMs?: { p50: number; p99: number; max: number };
 }
+
+type DialectName = "legacy" | "encrypted";
+const SUITES = ["25519_ChaChaPoly_SHA256", "25519_AESGCM_SHA256"];
 
 interface Case {
   server: "sendspin" | "baseline";
   codec: string;
   workers: number;
   listeners: number;
+  /** The listeners' dialect (the floor speaks only legacy). */
+  dialect: DialectName;
+  /** Encrypted: the Noise suite every listener asks for. */
+  suite?: string;
 }
 
 interface Measured extends Case {
@@ -68,6 +84,7 @@ async function measure(c: Case, seconds: number): Promise<Measured> {
         ...["run", "--allow-net=127.0.0.1", here("load_generator.ts")],
         ...["--url", `ws://127.0.0.1:${port}/sendspin`, "--listeners", String(c.listeners)],
         ...["--codec", c.codec, "--seconds", String(seconds)],
+        ...(c.dialect === "encrypted" ? ["--dialect", "encrypted", "--suite", c.suite!] : []),
       ],
       stdin: "null",
       stdout: "piped",
@@ -136,9 +153,11 @@ const COLUMNS = [
   "workers",
   "listeners",
   "server",
+  "dialect",
   "CPU %",
   "CPU µs/s per listener",
   "vs baseline",
+  "vs plaintext",
   "RSS KiB per listener",
   "lead p1 ms",
   "lead p50 ms",
@@ -148,22 +167,43 @@ const COLUMNS = [
   "time p99 ms",
   "first chunk p50 ms",
   "first chunk p99 ms",
+  "handshake p99 ms",
   "skew µs",
   "load gen CPU %",
 ];
 
-function row(m: Measured, baseline?: Measured): string {
+/** Encrypted over plaintext CPU per listener: the median and spread of each repeat's pair. */
+interface PairRatio {
+  median: number;
+  min: number;
+  max: number;
+  runs: number[];
+}
+
+function pairRatio(encrypted: Measured[], plaintext: Measured[]): PairRatio {
+  const runs = encrypted.map((e, i) =>
+    round(e.cpuUsPerListenerSecond / plaintext[i].cpuUsPerListenerSecond, 2)
+  );
+  return { median: median(runs), min: Math.min(...runs), max: Math.max(...runs), runs };
+}
+
+function row(m: Measured, baseline?: Measured, plaintext?: PairRatio): string {
   const l = m.load;
   const ratio = baseline ? (m.cpuUsPerListenerSecond / baseline.cpuUsPerListenerSecond) : NaN;
+  const spread = plaintext && plaintext.runs.length > 1
+    ? ` (${plaintext.min.toFixed(2)}-${plaintext.max.toFixed(2)})`
+    : "";
   const closed = Object.values(l.closedEarly).reduce((a, b) => a + b, 0);
   const cells = [
     m.codec,
     m.workers,
     m.listeners + (closed ? ` (${closed} closed)` : ""),
     m.server,
+    m.dialect === "encrypted" ? `encrypted ${m.suite}` : m.dialect,
     m.cpuPercent,
     m.cpuUsPerListenerSecond,
     m.server === "baseline" ? "1.00" : ratio.toFixed(2),
+    plaintext ? plaintext.median.toFixed(2) + spread : "",
     m.rssKiBPerListener,
     l.leadMs.p1,
     l.leadMs.p50,
@@ -173,6 +213,7 @@ function row(m: Measured, baseline?: Measured): string {
     l.timeAnswerMs.p99,
     l.firstChunkMs.p50,
     l.firstChunkMs.p99,
+    l.handshakeMs?.p99 ?? "",
     l.clockSkewUs ?? "",
     m.generatorCpuPercent,
   ];
@@ -188,49 +229,115 @@ async function main() {
       codecs: { type: "string", default: "pcm,flac,opus" },
       seconds: { type: "string", default: "10" },
       repeat: { type: "string", default: "1" },
+      dialects: { type: "string", default: "legacy" },
+      suite: { type: "string", default: "25519_ChaChaPoly_SHA256" },
       json: { type: "string", default: "tests/artifacts/bench-listeners.json" },
     },
   });
   const list = (text: string) => text.split(",").map((s) => s.trim()).filter(Boolean);
   const seconds = Number(values.seconds);
+  // Plaintext first, so each encrypted run follows the plaintext run it is compared with.
+  const dialects = (["legacy", "encrypted"] as const).filter((d) =>
+    list(values.dialects!).includes(d)
+  );
+  const unknown = list(values.dialects!).filter((d) => d !== "legacy" && d !== "encrypted");
+  if (unknown.length || !dialects.length) {
+    throw new Error(`--dialects takes legacy and/or encrypted, not ${values.dialects}`);
+  }
+  if (!SUITES.includes(values.suite!)) {
+    throw new Error(`--suite must be one of ${SUITES.join(", ")}, not ${values.suite}`);
+  }
+  const suite = values.suite!;
   const cpus = osCpus()[0]?.model ?? "unknown CPU";
   console.log(
     `Listener benchmark: ${navigator.hardwareConcurrency} cores (${cpus}), Deno ${Deno.version.deno}, ` +
       `${seconds} s measured per run, median of ${values.repeat} run(s), load generator on the same machine.`,
   );
+  if (dialects.includes("encrypted")) {
+    console.log(
+      `Encrypted listeners: suite ${suite}, each run right after the plaintext one; ` +
+        `vs plaintext = encrypted / plaintext CPU per listener, median (min-max) of the pairs.`,
+    );
+  }
   console.log(`| ${COLUMNS.join(" | ")} |`);
   console.log(`|${COLUMNS.map(() => "---").join("|")}|`);
   const repeat = Number(values.repeat);
-  const results: Measured[] = [];
+  const results: (Measured & { vsPlaintext?: PairRatio })[] = [];
+  const everyRun: Measured[] = [];
   for (const codec of list(values.codecs!)) {
     for (const workers of list(values.workers!).map(Number)) {
       for (const listeners of list(values.listeners!).map(Number)) {
-        // Baseline and ours alternate, so a slow spell of the machine hits both.
-        const runs: { base: Measured; ours: Measured }[] = [];
+        // Baseline and ours alternate, so a slow spell of the machine hits both; an encrypted
+        // run follows its plaintext one at once.
+        const runs: { base: Measured; ours: Measured[] }[] = [];
         for (let i = 0; i < repeat; i++) {
-          const base = await measure({ server: "baseline", codec, workers, listeners }, seconds);
-          const ours = await measure({ server: "sendspin", codec, workers, listeners }, seconds);
+          const base = await measure(
+            { server: "baseline", codec, workers, listeners, dialect: "legacy" },
+            seconds,
+          );
+          const ours: Measured[] = [];
+          for (const dialect of dialects) {
+            const c: Case = { server: "sendspin", codec, workers, listeners, dialect };
+            if (dialect === "encrypted") c.suite = suite;
+            ours.push(await measure(c, seconds));
+          }
           runs.push({ base, ours });
+          everyRun.push(base, ...ours);
         }
         const base = medianRun(runs.map((r) => r.base));
-        const ours = medianRun(runs.map((r) => r.ours));
         console.log(row(base));
-        console.log(row(ours, base));
-        results.push(base, ours);
+        results.push(base);
+        const plaintextRuns = dialects[0] === "legacy" ? runs.map((r) => r.ours[0]) : undefined;
+        dialects.forEach((dialect, d) => {
+          const dialectRuns = runs.map((r) => r.ours[d]);
+          const ours = medianRun(dialectRuns);
+          const vsPlaintext = dialect === "encrypted" && plaintextRuns
+            ? pairRatio(dialectRuns, plaintextRuns)
+            : undefined;
+          console.log(row(ours, base, vsPlaintext));
+          results.push(vsPlaintext ? { ...ours, vsPlaintext } : ours);
+        });
       }
     }
   }
+  if (repeat > 1) printRuns(everyRun);
   const path = new URL(values.json!, ROOT);
   Deno.mkdirSync(new URL(".", path), { recursive: true });
   Deno.writeTextFileSync(
     path,
     JSON.stringify(
-      { machine: { cores: navigator.hardwareConcurrency, cpu: cpus }, results },
+      { machine: { cores: navigator.hardwareConcurrency, cpu: cpus }, results, runs: everyRun },
       null,
       1,
     ),
   );
   console.log(`JSON: ${path.pathname}`);
+}
+
+/** Every run's CPU per listener, in the order they ran (the table shows medians). */
+function printRuns(runs: Measured[]) {
+  console.log("\nEvery run, in order (CPU µs/s per listener; RSS KiB per listener):");
+  console.log(
+    "| codec | workers | listeners | server | dialect | CPU µs/s | RSS KiB | time p99 ms | first chunk p99 ms | late | lost | load gen CPU % |",
+  );
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
+  for (const m of runs) {
+    const cells = [
+      m.codec,
+      m.workers,
+      m.listeners,
+      m.server,
+      m.dialect === "encrypted" ? `encrypted ${m.suite}` : m.dialect,
+      m.cpuUsPerListenerSecond,
+      m.rssKiBPerListener,
+      m.load.timeAnswerMs.p99,
+      m.load.firstChunkMs.p99,
+      m.load.late,
+      m.load.lost,
+      m.generatorCpuPercent,
+    ];
+    console.log(`| ${cells.join(" | ")} |`);
+  }
 }
 
 if (import.meta.main) {

@@ -10,11 +10,27 @@
  *   {"event":"measuring"}  {"event":"measured"}  {"event":"result", ...}
  * Run by the benchmark (tests/bench/listeners.ts); needs only --allow-net.
  * Its WebSocket client has Nagle's algorithm off, as browsers do (see ws_client.ts).
+ *
+ * `--dialect encrypted` (default legacy) makes every listener an unpaired client of the
+ * encrypted dialect (`--suite`, default 25519_ChaChaPoly_SHA256): client/init and the Noise
+ * KKpsk2 handshake under the Sentinel PSK (encrypted_link.ts), then the same life as above in
+ * that dialect's shapes: client/hello answers server/hello, the initial client/state and the
+ * first time burst follow the first server/activate, and every chunk (binary type 4, 13-byte
+ * header) is decrypted and read. Its result adds the handshake time (connect to server/hello).
  */
 import { parseArgs } from "node:util";
-import { AUDIO_HEADER_BYTES } from "../../protocol/audio_chunk.ts";
+import { AUDIO_HEADER_BYTES, BINARY_PLAYER_AUDIO } from "../../protocol/audio_chunk.ts";
 import { median, percentile } from "./stats.ts";
 import { WsClient } from "../support/ws_client.ts";
+import { clientHello } from "../support/encrypted/behaviour.ts";
+import type { AudioFormat } from "../support/encrypted/options.ts";
+import {
+  EncryptedLink,
+  type Identity,
+  newIdentity,
+  SUITES,
+  type TestSuiteName,
+} from "./encrypted_link.ts";
 
 const BURST_PROBES = 8;
 const BURST_INTERVAL_MS = 10_000;
@@ -23,6 +39,14 @@ const STATE_INTERVAL_MS = 5_000;
 const BUFFER_CAPACITY = 5 * 1024 * 1024;
 /** Every codec's unit is 2,880 frames at 48 kHz: consecutive timestamps step by 60 ms. */
 const CHUNK_US = 60_000;
+const ROLES = ["player@v1", "controller@v1", "metadata@v1"];
+/** Binary type 4 of the encrypted dialect, after its type byte: int64 timestamp, uint32 send_ahead. */
+const SEALED_AUDIO_HEADER_BYTES = 12;
+
+/** Which dialect a listener speaks: legacy v1 JSON, or the encrypted one with a suite. */
+export type Dialect =
+  | { name: "legacy" }
+  | { name: "encrypted"; suite: TestSuiteName; identity?: Identity };
 
 const nowUs = () => performance.now() * 1000;
 
@@ -52,10 +76,21 @@ export class Listener {
   #probeTimer?: ReturnType<typeof setTimeout>;
   #timers: ReturnType<typeof setInterval>[] = [];
   #socket?: WsClient;
+  #link?: EncryptedLink;
+  /** Encrypted: connect to server/hello (the handshake and the server's first message), ms. */
+  handshakeMs = NaN;
+  #connectUs = 0;
+  #activated = false;
 
-  constructor(readonly index: number, readonly codec: string, readonly run: Run) {}
+  constructor(
+    readonly index: number,
+    readonly codec: string,
+    readonly run: Run,
+    readonly dialect: Dialect = { name: "legacy" },
+  ) {}
 
   async connect(url: string) {
+    if (this.dialect.name === "encrypted") return this.#connectEncrypted(url, this.dialect);
     try {
       this.#socket = await WsClient.connect(url, {
         onText: (text, arrivedUs) => this.#text(text, arrivedUs),
@@ -71,7 +106,29 @@ export class Listener {
     }
   }
 
+  async #connectEncrypted(url: string, dialect: Dialect & { name: "encrypted" }) {
+    this.#connectUs = nowUs();
+    try {
+      this.#link = await EncryptedLink.connect(
+        url,
+        dialect.identity ?? newIdentity(),
+        dialect.suite,
+        {
+          onJson: (message, arrivedUs) => this.#encryptedMessage(message, arrivedUs),
+          onBinary: (type, body, arrivedUs) => this.#sealedChunk(type, body, arrivedUs),
+          onClose: (reason) => {
+            if (!this.run.stopping) this.closedEarly ||= reason;
+            this.#stopTimers();
+          },
+        },
+      );
+    } catch (error) {
+      this.closedEarly = `cannot connect: ${error instanceof Error ? error.message : error}`;
+    }
+  }
+
   #send(type: string, payload: unknown) {
+    if (this.#link) return this.#link.sendJson(type, payload);
     this.#socket?.sendText(JSON.stringify({ type, payload }));
   }
 
@@ -105,9 +162,52 @@ export class Listener {
     }
   }
 
+  #encryptedMessage(
+    message: { type: string; payload: Record<string, unknown> },
+    arrivedUs: number,
+  ) {
+    const { type, payload } = message;
+    if (type === "server/time") {
+      return this.#timeAnswer(payload as unknown as TimeAnswer, arrivedUs);
+    }
+    if (type === "server/hello") {
+      this.handshakeMs = (arrivedUs - this.#connectUs) / 1000;
+      this.serverId = this.#link!.serverId; // one identity for all workers
+      this.helloUs = nowUs();
+      const format = { codec: this.codec, sample_rate: 48_000, channels: 2, bit_depth: 16 };
+      this.#send(
+        "client/hello",
+        clientHello({
+          name: `Load ${this.index}`,
+          formats: [format as AudioFormat],
+          bufferCapacity: BUFFER_CAPACITY,
+        }, ROLES),
+      );
+    } else if (type === "server/activate" && !this.#activated) {
+      // Nothing may go out before the first server/activate; then the initial client/state.
+      this.#activated = true;
+      this.#sendState();
+      this.#startBurst();
+      this.#timers.push(
+        setInterval(() => this.#startBurst(), BURST_INTERVAL_MS),
+        setInterval(() => this.#sendState(), STATE_INTERVAL_MS),
+      );
+    }
+  }
+
+  #sealedChunk(type: number, body: Uint8Array, arrivedUs: number) {
+    if (type !== BINARY_PLAYER_AUDIO || body.byteLength < SEALED_AUDIO_HEADER_BYTES) return;
+    const ts = Number(new DataView(body.buffer, body.byteOffset).getBigInt64(0, false));
+    this.#audio(ts, arrivedUs);
+  }
+
   #chunk(bytes: Uint8Array, arrivedUs: number) {
     if (bytes.byteLength < AUDIO_HEADER_BYTES) return;
     const ts = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigInt64(1, false));
+    this.#audio(ts, arrivedUs);
+  }
+
+  #audio(ts: number, arrivedUs: number) {
     if (Number.isNaN(this.firstChunkMs)) this.firstChunkMs = (arrivedUs - this.helloUs) / 1000;
     if (this.run.measuring) {
       this.arrivals.push(arrivedUs);
@@ -125,6 +225,17 @@ export class Listener {
   }
 
   #sendState() {
+    if (this.#link) {
+      return this.#send("client/state", {
+        available: true,
+        player: {
+          volume: 100,
+          muted: false,
+          output_delay_ms: 0,
+          supported_commands: ["volume", "mute"],
+        },
+      });
+    }
     this.#send("client/state", { player: { state: "synchronized", volume: 100, muted: false } });
   }
 
@@ -145,10 +256,7 @@ export class Listener {
     }, PROBE_TIMEOUT_MS);
   }
 
-  #timeAnswer(
-    answer: { client_transmitted: number; server_received: number; server_transmitted: number },
-    t4: number,
-  ) {
+  #timeAnswer(answer: TimeAnswer, t4: number) {
     if (answer.client_transmitted !== this.#inFlight) return;
     clearTimeout(this.#probeTimer);
     const t1 = answer.client_transmitted;
@@ -175,7 +283,14 @@ export class Listener {
   close() {
     this.#stopTimers();
     this.#socket?.close();
+    this.#link?.close();
   }
+}
+
+interface TimeAnswer {
+  client_transmitted: number;
+  server_received: number;
+  server_transmitted: number;
 }
 
 export interface Run {
@@ -200,19 +315,33 @@ async function main() {
       "join-rate": { type: "string", default: "500" },
       settle: { type: "string", default: "3" },
       seconds: { type: "string", default: "10" },
+      dialect: { type: "string", default: "legacy" },
+      suite: { type: "string", default: "25519_ChaChaPoly_SHA256" },
     },
   });
   if (!values.url) throw new Error("--url ws://host:port/sendspin is required");
+  if (values.dialect !== "legacy" && values.dialect !== "encrypted") {
+    throw new Error(`--dialect must be legacy or encrypted, not ${values.dialect}`);
+  }
+  if (!SUITES.includes(values.suite as TestSuiteName)) {
+    throw new Error(`--suite must be one of ${SUITES.join(", ")}, not ${values.suite}`);
+  }
+  const encrypted = values.dialect === "encrypted";
+  const suite = values.suite as TestSuiteName;
   const count = Number(values.listeners);
   const joinRate = Number(values["join-rate"]);
   const run: Run = { measuring: false, stopping: false, probeTimeouts: 0 };
 
+  // Each encrypted listener's identity exists before it joins, as a phone's does.
+  const identities = encrypted ? Array.from({ length: count }, newIdentity) : [];
   const listeners: Listener[] = [];
   const started = performance.now();
   for (let i = 0; i < count; i++) {
     const due = started + (i / joinRate) * 1000;
     if (due > performance.now() + 1) await sleep(due - performance.now());
-    const listener = new Listener(i, values.codec!, run);
+    const listener = encrypted
+      ? new Listener(i, values.codec!, run, { name: "encrypted", suite, identity: identities[i] })
+      : new Listener(i, values.codec!, run);
     listeners.push(listener);
     listener.connect(values.url);
   }
@@ -231,12 +360,14 @@ async function main() {
 
   const leadsMs: number[] = [];
   const firstChunkMs: number[] = [];
+  const handshakeMs: number[] = [];
   const rttsMs: number[] = [];
   const offsetsByServer = new Map<string, number[]>();
   let late = 0;
   let lost = 0;
   for (const l of listeners) {
     if (!Number.isNaN(l.firstChunkMs)) firstChunkMs.push(l.firstChunkMs);
+    if (!Number.isNaN(l.handshakeMs)) handshakeMs.push(l.handshakeMs);
     for (const rtt of l.windowRtts) rttsMs.push(rtt / 1000);
     lost += l.lost;
     const offset = l.offsetUs();
@@ -283,6 +414,19 @@ async function main() {
     clockSkewUs: serverMedians.length > 1
       ? round(Math.max(...serverMedians) - Math.min(...serverMedians), 1)
       : null,
+    // Encrypted: every worker has the server's one identity, so listeners cannot tell the
+    // workers apart and no skew is measured.
+    ...(encrypted
+      ? {
+        dialect: "encrypted",
+        suite,
+        handshakeMs: {
+          p50: round(percentile(handshakeMs, 50), 1),
+          p99: round(percentile(handshakeMs, 99), 1),
+          max: round(percentile(handshakeMs, 100), 1),
+        },
+      }
+      : {}),
   });
   await sleep(200); // let close frames go out
   Deno.exit(0);

@@ -56,11 +56,14 @@ async function namespace(network: boolean): Promise<string> {
   return name;
 }
 
+/** The program's own home folder, which its task flags name (`--allow-write=$HOME/...`). */
+const HOME = Deno.makeTempDirSync();
+
 function inNamespace(name: string, args: string[]): Deno.ChildProcess {
   return new Deno.Command("ip", {
     args: ["netns", "exec", name, Deno.execPath(), ...args],
     cwd: ROOT,
-    env: { HOME: Deno.makeTempDirSync() },
+    env: { HOME },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -88,7 +91,7 @@ function lines(stream: ReadableStream<Uint8Array>) {
 }
 
 const serveArgs = (name: string) => [
-  ...taskArgs(),
+  ...taskArgs("sendspin", HOME),
   "serve",
   "--demo",
   "--host",

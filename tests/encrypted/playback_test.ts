@@ -10,6 +10,7 @@ import { type AudioFormat, EncryptedClient } from "../support/encrypted/client.t
 import { decodeFlac } from "../support/flac_decode.ts";
 import { startParty } from "../support/party_process.ts";
 import { untilValue } from "../support/until.ts";
+import { RawClient } from "../support/raw_client.ts";
 
 const CHUNK_US = 60_000;
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -36,14 +37,18 @@ for (const suite of SUITES) {
       async () => {
         const party = await startParty(["--demo", "--workers", String(workers)]);
         const clients: EncryptedClient[] = [];
+        // Playback starts with the first listener; the encrypted ones join a party in full swing
+        // (the first 250 ms of a fresh timeline are the tightest moment for a loaded machine).
+        const warmUp = await RawClient.connect(party.url, { formats: [f("pcm")] });
         try {
+          await warmUp.waitFor("the party plays", () => warmUp.chunks.length > 20);
           for (const codec of ["pcm", "flac", "opus", "pcm", "flac", "opus"] as const) {
             clients.push(await EncryptedClient.connect(party.url, { suite, formats: [f(codec)] }));
           }
           const status = await untilValue(
             "every client counted",
             async () => await (await fetch(new URL("/api/status", party.url))).json(),
-            (s) => s.total_clients === clients.length,
+            (s) => s.total_clients === clients.length + 1,
           );
           // One identity: the same server_id from every worker, its short form in the banner.
           assert.equal(new Set(clients.map((c) => c.serverId)).size, 1);
@@ -62,22 +67,26 @@ for (const suite of SUITES) {
             const start = client.messagesOf("stream/start")[0].payload;
             assert.equal(typeof start.server_transmitted, "number", "stream/start is stamped");
           }
-          // send_ahead: stamped as the chunk was sealed, so it is its lead at sending, which is
-          // its timestamp minus its arrival in server time (plus the trip, a fraction of a ms).
+          // send_ahead: stamped as the chunk was sealed, so it is its lead when sent: at least
+          // its lead on arrival (in server time), and more only by the trip and the time this
+          // test process took to read it (it decrypts in pure JS).
           const [pcm] = clients;
           const { offsetUs, rttUs } = await pcm.timeProbes(8);
           assert.ok(rttUs < 50_000, `time answers come back (${rttUs} µs)`);
-          const later = await untilValue("fresh chunks", () => pcm.chunks.length, (n) => n >= 60);
+          const seen = pcm.chunks.length;
+          const later = await untilValue(
+            "fresh chunks",
+            () => pcm.chunks.length,
+            (n) => n >= seen + 10,
+          );
           for (const chunk of pcm.chunks.slice(later - 10, later)) {
             const leadUs = chunk.playAtUs - (chunk.arrivedUs + offsetUs);
-            assert.ok(
-              chunk.sendAheadUs > 0 && chunk.sendAheadUs < 5_200_000,
-              `${chunk.sendAheadUs}`,
-            );
-            assert.ok(
-              Math.abs(chunk.sendAheadUs - leadUs) < 20_000 + rttUs,
-              `send_ahead ${chunk.sendAheadUs} µs vs lead on arrival ${leadUs.toFixed(0)} µs`,
-            );
+            const what = `send_ahead ${chunk.sendAheadUs} µs vs lead on arrival ${
+              leadUs.toFixed(0)
+            } µs`;
+            assert.ok(chunk.sendAheadUs > 0 && chunk.sendAheadUs < 5_200_000, what);
+            assert.ok(chunk.sendAheadUs >= leadUs - rttUs - 2_000, what);
+            assert.ok(chunk.sendAheadUs <= leadUs + 250_000, what);
           }
           // FLAC is lossless: decoded, it is the PCM listeners' samples at the same timestamps.
           const flac = clients[1];
