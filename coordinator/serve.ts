@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { Logger } from "../protocol/log.ts";
 import { systemClock } from "../protocol/clock.ts";
 import type { TrackTags } from "../protocol/tags.ts";
+import type { NowPlaying } from "../protocol/now_playing.ts";
 import { formatBanner, lanAddress } from "./banner.ts";
 import { advertise } from "./discovery/mdns.ts";
 import { keepCasting } from "./cast/cast_device.ts";
@@ -59,7 +60,7 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
   const started: { workers?: WorkerPool } = {};
   const source = await openCheckedSource(config, log, options.signal, (next) => {
     tags = next;
-    started.workers?.broadcastTags(tags);
+    started.workers?.broadcastNowPlaying(nowPlayingOf(tags));
   });
   if (options.signal.aborted) return; // Ctrl+C while the source was being checked
 
@@ -120,7 +121,7 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
     onApprovals: (clientIds) => workers.broadcastApprovals(clientIds),
   });
   started.workers = workers;
-  workers.broadcastTags(tags);
+  workers.broadcastNowPlaying(nowPlayingOf(tags));
   const timeline = new Timeline({ clock: systemClock, emit: (c) => workers.broadcastChunk(c) });
   playback = new Playback({ source, timeline, log, onStopped: () => workers.broadcastStopped() });
 
@@ -244,6 +245,19 @@ async function openCheckedSource(
     probe.abort();
   }
   return source;
+}
+
+/** A single source's now-playing state: its tags, from now on, with nothing to control. */
+function nowPlayingOf(tags: TrackTags): NowPlaying {
+  return {
+    atUs: systemClock.nowUs(),
+    track: tags,
+    positionMs: 0,
+    playback: "playing",
+    repeat: "off",
+    shuffle: false,
+    supported: [],
+  };
 }
 
 function formatHost(host: string): string {

@@ -12,7 +12,7 @@ import { FutureWindow } from "../protocol/future_window.ts";
 import type { Logger } from "../protocol/log.ts";
 import { systemClock } from "../protocol/clock.ts";
 import { sleepMs } from "../protocol/sleep.ts";
-import type { TrackTags } from "../protocol/tags.ts";
+import type { NowPlaying } from "../protocol/now_playing.ts";
 import { CHUNK_FRAMES, SAMPLE_RATE } from "../protocol/pcm.ts";
 import { durationUs } from "../protocol/timestamps.ts";
 import type { StampedChunk } from "./timeline.ts";
@@ -78,7 +78,7 @@ export class WorkerPool {
   readonly slots: Slot[] = [];
   #options: WorkerPoolOptions;
   #stopping = false;
-  #tags: TrackTags = {};
+  #nowPlaying?: NowPlaying;
   /** Chunk frames not yet played: what a worker that starts late is handed. */
   #future = new FutureWindow<{ frame: Uint8Array; endUs: number }>();
   #watchdog?: ReturnType<typeof setInterval>;
@@ -137,9 +137,9 @@ export class WorkerPool {
     this.#broadcast(encodeDown({ type: "approvals", clientIds }), { key: "approvals" });
   }
 
-  broadcastTags(tags: TrackTags): void {
-    this.#tags = tags;
-    this.#broadcast(encodeDown({ type: "metadata", tags }), { key: "metadata" });
+  broadcastNowPlaying(nowPlaying: NowPlaying): void {
+    this.#nowPlaying = nowPlaying;
+    this.#broadcast(encodeDown({ type: "now-playing", nowPlaying }), { key: "now-playing" });
   }
 
   async stop(): Promise<void> {
@@ -176,7 +176,11 @@ export class WorkerPool {
     slot.link = link;
     // The one place a worker is handed what it needs to play at once: what plays, the
     // counts and the future audio (the latter once, with the time each one expires).
-    link.send(encodeDown({ type: "metadata", tags: this.#tags }), { key: "metadata" });
+    if (this.#nowPlaying) {
+      link.send(encodeDown({ type: "now-playing", nowPlaying: this.#nowPlaying }), {
+        key: "now-playing",
+      });
+    }
     link.send(this.#totalsFrame(), { key: "totals" });
     if (this.#approvals) {
       link.send(encodeDown({ type: "approvals", clientIds: this.#approvals }), {

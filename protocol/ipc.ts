@@ -4,7 +4,7 @@
  * stdout) they are status lines of JSON. Commands are imperative, events past tense, and every
  * upward message names its worker.
  */
-import type { TrackTags } from "./tags.ts";
+import type { NowPlaying, PartyCommand } from "./now_playing.ts";
 import { concat } from "./concat.ts";
 import type { WorkerConfig } from "./worker_config.ts";
 
@@ -13,7 +13,8 @@ export type DownMessage =
   | { type: "configure"; config: WorkerConfig }
   /** PCM 48k/16/2 starting at `playAtUs`; a new `segment` starts a new timeline anchor. */
   | { type: "chunk"; segment: number; playAtUs: number; pcm: Uint8Array }
-  | { type: "metadata"; tags: TrackTags }
+  /** What plays from `nowPlaying.atUs` on (announced ahead: workers tell clients then). */
+  | { type: "now-playing"; nowPlaying: NowPlaying }
   /** The timeline stopped (no listeners, or the source is gone): drop buffered audio. */
   | { type: "stopped" }
   /** Listeners per worker, and client messages refused by all workers so far. */
@@ -44,6 +45,8 @@ export type UpMessage =
   /** The worker's listener count and how many client messages it has refused so far. */
   | { type: "listeners"; worker: number; count: number; rejected: number }
   | { type: "error"; worker: number; message: string }
+  /** A controller client asked the party to play, pause, skip...: the coordinator decides. */
+  | { type: "command"; worker: number; clientId: string; command: PartyCommand }
   /** Asks for the coordinator's clock; `sentUs` is the worker's own clock. */
   | { type: "clock-probe"; worker: number; sentUs: number }
   /** Sent every HEARTBEAT_INTERVAL_MS: the worker's event loop runs. */

@@ -9,7 +9,7 @@ import type { Logger } from "../protocol/log.ts";
 import type { AudioFormat } from "../protocol/messages.ts";
 import { CHUNK_FRAMES, SAMPLE_RATE } from "../protocol/pcm.ts";
 import { durationUs } from "../protocol/timestamps.ts";
-import type { TrackTags } from "../protocol/tags.ts";
+import type { NowPlaying, TrackInfo } from "../protocol/now_playing.ts";
 import {
   canProduce,
   createEncoder,
@@ -84,7 +84,7 @@ export class Group implements GroupPort {
   readonly outputs = new Map<string, Output>();
   readonly future = new FutureAudio();
   playing = false;
-  tags: TrackTags = {};
+  tags: TrackInfo = {};
   #log: Logger;
   #onMembership;
   #hasRoom: () => boolean;
@@ -148,7 +148,8 @@ export class Group implements GroupPort {
   }
 
   /** What plays changed; the same tags again (a file that loops) send nothing. */
-  onMetadata(tags: TrackTags): void {
+  onNowPlaying(nowPlaying: NowPlaying): void {
+    const tags = nowPlaying.track;
     const text = JSON.stringify(tags);
     if (text === this.#lastTags) return;
     this.#lastTags = text;

@@ -121,8 +121,8 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
       case "chunk":
         group.onChunk(message);
         return true;
-      case "metadata":
-        group.onMetadata(message.tags);
+      case "now-playing":
+        group.onNowPlaying(message.nowPlaying);
         return true;
       case "stopped":
         group.onStopped();

@@ -59,7 +59,19 @@ const DOWN_SAMPLES: OnePerType<DownMessage> = {
     playAtUs: 123_456_789_012,
     pcm: new Uint8Array([1, 2, 3, 4]),
   },
-  metadata: { type: "metadata", tags: { title: "Song", artist: "Band", album: "Live" } },
+  "now-playing": {
+    type: "now-playing",
+    nowPlaying: {
+      atUs: 123_456_789_012,
+      track: { title: "Song", artist: "Band", album: "Live", year: 1999, durationMs: 201_000 },
+      positionMs: 0,
+      playback: "playing",
+      repeat: "all",
+      shuffle: true,
+      supported: ["pause", "next", "previous"],
+      artworkPath: "/artwork/3",
+    },
+  },
   stopped: { type: "stopped" },
   totals: { type: "totals", total: 3, perWorker: [1, 2], rejected: 7 },
   "clock-answer": { type: "clock-answer", sentUs: 5_123_456.5, coordinatorUs: 98_765_432_101 },
@@ -88,6 +100,7 @@ const UP_SAMPLES: OnePerType<UpMessage> = {
   "client-left": { type: "client-left", worker: 0, clientId: "a", name: 'Phone "A"' },
   listeners: { type: "listeners", worker: 0, count: 2, rejected: 5 },
   error: { type: "error", worker: 1, message: "boom\nwith a second line" },
+  command: { type: "command", worker: 1, clientId: "b", command: "next" },
   "clock-probe": { type: "clock-probe", worker: 1, sentUs: 1_234_567.25 },
   alive: { type: "alive", worker: 1 },
 };
