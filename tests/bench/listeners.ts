@@ -6,7 +6,7 @@
  * comes from the generator. Prints a table as it goes and writes all numbers as JSON.
  *
  *   deno task bench [--listeners 100,500,1000,2000] [--workers 1,2] [--codecs pcm,flac,opus]
- *                   [--dialects legacy] [--suite 25519_ChaChaPoly_SHA256]
+ *                   [--dialects legacy] [--suite 25519_ChaChaPoly_SHA256] [--join-rate 500]
  *                   [--seconds 10] [--repeat 1] [--json tests/artifacts/bench-listeners.json]
  *
  * With --repeat N every number reported is the median of N alternating runs.
@@ -41,6 +41,12 @@ interface GeneratorResult {
   clockSkewUs: number | null;
   /** Encrypted listeners: connect to server/hello. */
   handshakeMs?: { p50: number; p99: number; max: number };
+  /** Encrypted listeners: the generator's own load (its crypto is pure JS). */
+  generator?: {
+    joinedAfterS: number;
+    joinCpuPercent: number;
+    loopLagMs: { joinMax: number; windowP99: number; windowMax: number };
+  };
 }
 
 type DialectName = "legacy" | "encrypted";
@@ -70,7 +76,7 @@ interface Measured extends Case {
   load: GeneratorResult;
 }
 
-async function measure(c: Case, seconds: number): Promise<Measured> {
+async function measure(c: Case, seconds: number, joinRate: string): Promise<Measured> {
   const port = freePort();
   const started = c.server === "sendspin"
     ? await startSendspin(c, port)
@@ -84,6 +90,7 @@ async function measure(c: Case, seconds: number): Promise<Measured> {
         ...["run", "--allow-net=127.0.0.1", here("load_generator.ts")],
         ...["--url", `ws://127.0.0.1:${port}/sendspin`, "--listeners", String(c.listeners)],
         ...["--codec", c.codec, "--seconds", String(seconds)],
+        ...(joinRate === "500" ? [] : ["--join-rate", joinRate]),
         ...(c.dialect === "encrypted" ? ["--dialect", "encrypted", "--suite", c.suite!] : []),
       ],
       stdin: "null",
@@ -231,6 +238,7 @@ async function main() {
       repeat: { type: "string", default: "1" },
       dialects: { type: "string", default: "legacy" },
       suite: { type: "string", default: "25519_ChaChaPoly_SHA256" },
+      "join-rate": { type: "string", default: "500" },
       json: { type: "string", default: "tests/artifacts/bench-listeners.json" },
     },
   });
@@ -274,12 +282,13 @@ async function main() {
           const base = await measure(
             { server: "baseline", codec, workers, listeners, dialect: "legacy" },
             seconds,
+            values["join-rate"]!,
           );
           const ours: Measured[] = [];
           for (const dialect of dialects) {
             const c: Case = { server: "sendspin", codec, workers, listeners, dialect };
             if (dialect === "encrypted") c.suite = suite;
-            ours.push(await measure(c, seconds));
+            ours.push(await measure(c, seconds, values["join-rate"]!));
           }
           runs.push({ base, ours });
           everyRun.push(base, ...ours);
@@ -300,7 +309,7 @@ async function main() {
       }
     }
   }
-  if (repeat > 1) printRuns(everyRun);
+  if (repeat > 1 || dialects.includes("encrypted")) printRuns(everyRun);
   const path = new URL(values.json!, ROOT);
   Deno.mkdirSync(new URL(".", path), { recursive: true });
   Deno.writeTextFileSync(
@@ -318,9 +327,9 @@ async function main() {
 function printRuns(runs: Measured[]) {
   console.log("\nEvery run, in order (CPU µs/s per listener; RSS KiB per listener):");
   console.log(
-    "| codec | workers | listeners | server | dialect | CPU µs/s | RSS KiB | time p99 ms | first chunk p99 ms | late | lost | load gen CPU % |",
+    "| codec | workers | listeners | server | dialect | CPU µs/s | RSS KiB | time p99 ms | first chunk p99 ms | handshake p99 ms | late | lost | load gen CPU % | all joined after s | load gen CPU % joining | load gen loop lag ms: joining max, window p99 / max |",
   );
-  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const m of runs) {
     const cells = [
       m.codec,
@@ -332,9 +341,15 @@ function printRuns(runs: Measured[]) {
       m.rssKiBPerListener,
       m.load.timeAnswerMs.p99,
       m.load.firstChunkMs.p99,
+      m.load.handshakeMs?.p99 ?? "",
       m.load.late,
       m.load.lost,
       m.generatorCpuPercent,
+      m.load.generator?.joinedAfterS ?? "",
+      m.load.generator?.joinCpuPercent ?? "",
+      m.load.generator
+        ? `${m.load.generator.loopLagMs.joinMax}, ${m.load.generator.loopLagMs.windowP99} / ${m.load.generator.loopLagMs.windowMax}`
+        : "",
     ];
     console.log(`| ${cells.join(" | ")} |`);
   }

@@ -16,8 +16,10 @@
  * KKpsk2 handshake under the Sentinel PSK (encrypted_link.ts), then the same life as above in
  * that dialect's shapes: client/hello answers server/hello, the initial client/state and the
  * first time burst follow the first server/activate, and every chunk (binary type 4, 13-byte
- * header) is decrypted and read. Its result adds the handshake time (connect to server/hello).
+ * header) is decrypted and read. The settle starts once every listener is activated. Its result
+ * adds the handshake time (connect to server/hello) and the generator's own load.
  */
+import process from "node:process";
 import { parseArgs } from "node:util";
 import { AUDIO_HEADER_BYTES, BINARY_PLAYER_AUDIO } from "../../protocol/audio_chunk.ts";
 import { median, percentile } from "./stats.ts";
@@ -275,6 +277,11 @@ export class Listener {
     return this.#offset.us;
   }
 
+  /** Encrypted: its handshake is over (activated, or closed). */
+  get joined(): boolean {
+    return this.#activated || this.closedEarly !== "";
+  }
+
   #stopTimers() {
     for (const timer of this.#timers) clearInterval(timer);
     clearTimeout(this.#probeTimer);
@@ -299,6 +306,27 @@ export interface Run {
   online?: boolean;
   stopping: boolean;
   probeTimeouts: number;
+}
+
+/**
+ * How late the generator's own event loop runs (a 10 ms timer): a loop that lags is a
+ * generator too busy to read on time, whose arrival stamps are late by that much.
+ */
+class LoopLag {
+  join: number[] = [];
+  window: number[] = [];
+  #timer: ReturnType<typeof setInterval>;
+  constructor(run: Run) {
+    let last = performance.now();
+    this.#timer = setInterval(() => {
+      const now = performance.now();
+      (run.measuring ? this.window : this.join).push(Math.max(0, now - last - 10));
+      last = now;
+    }, 10);
+  }
+  stop() {
+    clearInterval(this.#timer);
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -334,6 +362,9 @@ async function main() {
 
   // Each encrypted listener's identity exists before it joins, as a phone's does.
   const identities = encrypted ? Array.from({ length: count }, newIdentity) : [];
+  // Encrypted listeners cost the generator pure-JS crypto: it watches its own loop and CPU.
+  const lag = encrypted ? new LoopLag(run) : undefined;
+  const joinCpu = process.cpuUsage();
   const listeners: Listener[] = [];
   const started = performance.now();
   for (let i = 0; i < count; i++) {
@@ -345,13 +376,24 @@ async function main() {
     listeners.push(listener);
     listener.connect(values.url);
   }
+  // Encrypted joins take longer (every handshake is pure JS here): the settle starts once
+  // every listener is activated (or gone), so the window measures the party, not its join.
+  let joinedAfterS = NaN;
+  if (encrypted) {
+    const deadline = performance.now() + 30_000;
+    while (!listeners.every((l) => l.joined) && performance.now() < deadline) await sleep(20);
+    joinedAfterS = (performance.now() - started) / 1000;
+  }
   await sleep(Number(values.settle) * 1000);
 
+  const joinCpuUs = process.cpuUsage(joinCpu);
+  const joinSeconds = (performance.now() - started) / 1000;
   emit({ event: "measuring" });
   run.measuring = true;
   const windowStart = nowUs();
   await sleep(Number(values.seconds) * 1000);
   run.measuring = false;
+  lag?.stop();
   const windowUs = nowUs() - windowStart;
   emit({ event: "measured" });
 
@@ -424,6 +466,18 @@ async function main() {
           p50: round(percentile(handshakeMs, 50), 1),
           p99: round(percentile(handshakeMs, 99), 1),
           max: round(percentile(handshakeMs, 100), 1),
+        },
+        generator: {
+          joinedAfterS: round(joinedAfterS, 2),
+          joinCpuPercent: round(
+            ((joinCpuUs.user + joinCpuUs.system) / 1e6 / joinSeconds) * 100,
+            1,
+          ),
+          loopLagMs: {
+            joinMax: round(percentile(lag!.join, 100), 1),
+            windowP99: round(percentile(lag!.window, 99), 1),
+            windowMax: round(percentile(lag!.window, 100), 1),
+          },
         },
       }
       : {}),
