@@ -93,6 +93,11 @@ export class WorkerPool {
     this.#options = options;
   }
 
+  /** What plays, as last announced (tests compare clients' timestamps with its atUs). */
+  get nowPlaying(): NowPlaying | undefined {
+    return this.#nowPlaying;
+  }
+
   get total(): number {
     return this.slots.reduce((sum, slot) => sum + slot.count, 0);
   }

@@ -88,7 +88,8 @@ export class Covers {
 /** A JPEG of the cover small enough for one frame. */
 async function downscaled(artwork: Artwork): Promise<Artwork> {
   const image = await decodeImage(artwork.bytes);
-  for (const side of DOWNSCALE_SIDES) {
+  const largest = Math.max(image.width, image.height);
+  for (const side of DOWNSCALE_SIDES.map((side) => Math.min(side, largest))) {
     const { bytes } = await renderImage(image, { format: "jpeg", width: side, height: side });
     if (bytes.byteLength <= MAX_ARTWORK_BYTES) return { bytes, mime: IMAGE_MIME.jpeg };
   }

@@ -39,7 +39,7 @@ export async function embeddedArtwork(path: string): Promise<Artwork | undefined
     return undefined; // a file music-metadata cannot read may still have a cover beside it
   }
   const usable = (pictures ?? []).filter((p) => sniffImage(p.data));
-  const picture = selectCover(usable);
+  const picture = usable.length ? selectCover(usable) : undefined;
   return picture ? asArtwork(picture.data) : undefined;
 }
 

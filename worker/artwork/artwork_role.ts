@@ -50,13 +50,12 @@ export class ArtworkRole {
   }
 
   /**
-   * What a stream starting now is sent: the cover shown now (stamped now: it is due), then
-   * those planned, in their order (the spec's late join: the current one first).
+   * What a stream starting now is sent: the cover shown now (with its own, past, time: it
+   * is due), then those planned, in their order (the spec's late join: the current first).
    */
   plan(nowUs: number): CoverChange[] {
-    const current = this.#changes.findLast((c) => c.atUs <= nowUs);
-    const planned = this.#changes.filter((c) => c.atUs > nowUs);
-    return current ? [{ key: current.key, atUs: nowUs }, ...planned] : planned;
+    const current = this.#changes.findLastIndex((c) => c.atUs <= nowUs);
+    return this.#changes.slice(Math.max(0, current));
   }
 
   listen(listener: CoverListener): void {
