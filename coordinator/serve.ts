@@ -61,9 +61,10 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
   const started: { workers?: WorkerPool } = {};
   const covers = new Covers({ send: (image) => started.workers?.broadcastArtwork(image), log });
   const track = config.source.kind === "file" ? config.source.path : undefined;
+  // Tags found while the source is checked are announced with the workers' start, once.
   const announce = async () => {
-    const nowPlaying = await covers.withArtwork(track, nowPlayingOf(tags));
-    started.workers?.broadcastNowPlaying(nowPlaying);
+    const workers = started.workers;
+    if (workers) workers.broadcastNowPlaying(await covers.withArtwork(track, nowPlayingOf(tags)));
   };
   const source = await openCheckedSource(config, log, options.signal, (next) => {
     tags = next;

@@ -1,11 +1,11 @@
 /**
  * A track's cover: the picture embedded in the file (ID3v2 APIC, FLAC PICTURE, Vorbis and
- * Opus METADATA_BLOCK_PICTURE, MP4 covr, all read by music-metadata), else a cover.jpg,
+ * Opus METADATA_BLOCK_PICTURE: embedded_picture.ts), else a cover.jpg,
  * folder.jpg (or .jpeg, .png; any case) beside it. Only JPEG, PNG and BMP count: what the
  * workers can scale.
  */
 import { dirname, join } from "node:path";
-import { parseFile, selectCover } from "music-metadata";
+import { embeddedPicture } from "./embedded_picture.ts";
 import { IMAGE_MIME, sniffImage } from "../../protocol/image.ts";
 
 export interface Artwork {
@@ -32,15 +32,12 @@ export async function findArtwork(path: string): Promise<Artwork | undefined> {
 
 /** The front cover embedded in the file (or its first picture). */
 export async function embeddedArtwork(path: string): Promise<Artwork | undefined> {
-  let pictures;
   try {
-    pictures = (await parseFile(path, { duration: false, skipCovers: false })).common.picture;
+    const picture = await embeddedPicture(path);
+    return picture ? asArtwork(picture) : undefined;
   } catch {
-    return undefined; // a file music-metadata cannot read may still have a cover beside it
+    return undefined; // a file we cannot read may still have a cover beside it
   }
-  const usable = (pictures ?? []).filter((p) => sniffImage(p.data));
-  const picture = usable.length ? selectCover(usable) : undefined;
-  return picture ? asArtwork(picture.data) : undefined;
 }
 
 /** cover.jpg, folder.jpg... in the track's folder, whatever their case. */
