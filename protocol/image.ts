@@ -54,7 +54,16 @@ export async function decodeImage(bytes: Uint8Array): Promise<Image> {
   if (image.width * image.height > MAX_PIXELS) {
     throw new RangeError(`Cannot use a ${image.width}x${image.height} image: too many pixels`);
   }
+  await nextTask();
   return image;
+}
+
+/**
+ * Decoding, scaling and encoding each hold the event loop (some 50-150 ms for a 1000 px
+ * cover, pure JS): between them, whatever waits (time answers, audio sends) goes first.
+ */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /** The size of `width` x `height` scaled to fit inside `maxWidth` x `maxHeight`, aspect kept. */
@@ -92,6 +101,7 @@ export async function renderImage(
   let image = source.clone();
   if (size.width !== image.width || size.height !== image.height) {
     image.resize({ w: size.width, h: size.height });
+    await nextTask(); // the encode below is the other long step: sockets get a turn between
   }
   if (options.fit === "pad" && (size.width !== options.width || size.height !== options.height)) {
     image = padded(image, options.width, options.height);
