@@ -123,6 +123,35 @@ Deno.test(
         channels: [{ source: "none" }, { source: "album", format: "png", width: 200, height: 200 }],
       });
       assert.equal(typeof start?.payload.server_transmitted, "number");
+
+      // Channel 1 turned off and channel 0 on, in one client/state: channel 1 is cleared first
+      // (now), then the new stream/start, then channel 0's cover at its track's time.
+      client.artworkChannels = [
+        { source: "album", format: "jpeg", width: 120, height: 90 },
+        { source: "none" },
+      ];
+      const restart = client.next("stream/start");
+      client.sendState();
+      await restart;
+      await client.waitFor("the clear and the new cover", () => client.artwork.images.length >= 3);
+      const [clear, cover] = client.artwork.images.slice(1);
+      assert.deepEqual({ channel: clear.channel, size: clear.bytes.length }, {
+        channel: 1,
+        size: 0,
+      });
+      assert.ok(clear.atUs > image.atUs, "the clear is stamped with the present");
+      assert.equal(cover.channel, 0);
+      assert.equal(cover.atUs, image.atUs);
+      assert.deepEqual(await probePicture(cover.bytes), { codec: "mjpeg", width: 120, height: 90 });
+
+      // Taken by another system: the artwork stream ends with the player's.
+      const ended = client.next(
+        "stream/end",
+        5_000,
+        (p) => (p.roles as string[])?.includes("artwork"),
+      );
+      client.sendState({}, false);
+      await ended;
       assert.deepEqual(client.faults, []);
     } finally {
       await client.close();

@@ -45,7 +45,8 @@ Deno.test({
           ...["-i", picture, "-map", "0", "-map", "1", ...audio, "-c:v", "copy"],
           ...["-disposition:v", "attached_pic", `${dir.path}/${out}`],
         ]);
-      await attached(jpeg, ["-c:a", "libmp3lame"], "apic.mp3");
+      await attached(jpeg, ["-c:a", "libmp3lame"], "apic.mp3"); // ID3v2.4
+      await attached(jpeg, ["-c:a", "libmp3lame", "-id3v2_version", "3"], "apic23.mp3");
       await attached(png, ["-c:a", "flac"], "picture.flac");
       // ffmpeg's Ogg muxer takes no picture stream: the comment is written as taggers do.
       const comment = `METADATA_BLOCK_PICTURE=${
@@ -55,10 +56,12 @@ Deno.test({
         await ffmpeg([...SINE, "-c:a", codec, "-metadata", comment, `${dir.path}/${out}`]);
       }
 
-      assert.deepEqual(await findArtwork(`${dir.path}/apic.mp3`), {
-        bytes: jpegBytes,
-        mime: "image/jpeg",
-      });
+      for (const file of ["apic.mp3", "apic23.mp3"]) {
+        assert.deepEqual(await findArtwork(`${dir.path}/${file}`), {
+          bytes: jpegBytes,
+          mime: "image/jpeg",
+        }, file);
+      }
       for (const file of ["picture.flac", "comment.ogg", "comment.opus"]) {
         assert.deepEqual(await findArtwork(`${dir.path}/${file}`), {
           bytes: pngBytes,

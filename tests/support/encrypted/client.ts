@@ -47,6 +47,8 @@ export class EncryptedClient {
   readonly chunks: ReceivedChunk[] = [];
   /** artwork@v1: the images received (completed transfers), in order. */
   readonly artwork: ArtworkReceiver;
+  /** What client/state declares for artwork@v1 (change it, then sendState). */
+  artworkChannels: ArtworkChannelState[];
   /** What the server did against the spec, each naming what was seen: empty for a good one. */
   readonly faults: string[] = [];
   /** The socket's close; `afterUs` counts from `connect`/`speakOn`. */
@@ -73,6 +75,7 @@ export class EncryptedClient {
     this.#options = options;
     this.#roles = options.roles ?? DEFAULT_ROLES;
     this.artwork = new ArtworkReceiver(this.faults);
+    this.artworkChannels = options.artworkChannels ?? DEFAULT_ARTWORK;
     this.player = {
       volume: 100,
       muted: false,
@@ -169,7 +172,7 @@ export class EncryptedClient {
     const payload: Record<string, unknown> = { available };
     if (this.#roles.includes("player@v1")) payload.player = structuredClone(this.player);
     if (this.#roles.includes("artwork@v1")) {
-      payload.artwork = { channels: this.#options.artworkChannels ?? DEFAULT_ARTWORK };
+      payload.artwork = { channels: structuredClone(this.artworkChannels) };
     }
     this.#stateSent = true;
     this.send("client/state", payload);
