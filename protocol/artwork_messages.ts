@@ -24,8 +24,11 @@ export interface ArtworkChannelChange extends Partial<ArtworkChannel> {
 
 /** The spec's limit: binary types 8 to 11. */
 export const MAX_ARTWORK_CHANNELS = 4;
-/** Larger than any screen a cover is shown on; a bigger ask would only cost a worker CPU. */
-export const MAX_ARTWORK_SIDE = 4096;
+/**
+ * Beyond what artwork displays have; a 4096 px PNG would hold a worker's event loop for
+ * seconds (pure-JS encoding), every client's time answers behind it.
+ */
+export const MAX_ARTWORK_SIDE = 2048;
 const SOURCES: readonly string[] = ["album", "artist", "none"];
 const FORMATS: readonly string[] = ["jpeg", "png", "bmp"];
 

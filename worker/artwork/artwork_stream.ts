@@ -7,6 +7,8 @@
  */
 import type { ArtworkChannel, ArtworkChannelChange } from "../../protocol/artwork_messages.ts";
 import type { ArtworkRole, CoverChange } from "./artwork_role.ts";
+import type { Rendering } from "./artwork_images.ts";
+import { TokenBucket } from "../token_bucket.ts";
 
 /** What the stream needs of its client's connection. */
 export interface ArtworkSink {
@@ -15,6 +17,13 @@ export interface ArtworkSink {
 }
 
 const EMPTY = new Uint8Array(0);
+/**
+ * Channel changes a client may make: a burst, then one every 2 s. Each costs the worker a
+ * rendering (tens of ms of its event loop); a client that asks for size after size must not
+ * keep it busy. Changes beyond are ignored.
+ */
+const CHANGE_BURST = 8;
+const CHANGES_PER_SECOND = 0.5;
 
 export class ArtworkStream {
   channels: ArtworkChannel[] = [];
@@ -24,6 +33,9 @@ export class ArtworkStream {
   /** Bumped per channel when its configuration changes: renderings for the old one are dropped. */
   #generation: number[] = [0, 0, 0, 0];
   readonly #listener = { show: (change: CoverChange) => this.#show(change) };
+  #changes = new TokenBucket(CHANGE_BURST, CHANGES_PER_SECOND);
+  /** Legacy: the size of the image last sent per channel, which stream/start reports. */
+  #sentSizes: ({ width: number; height: number } | undefined)[] = [];
 
   /**
    * `fit`: the legacy dialect's sizes are maxima ("inside"), the encrypted dialect's exact
@@ -65,11 +77,16 @@ export class ArtworkStream {
     }
     if (changed.length === 0) return;
     const nowUs = this.role.clock.nowUs();
+    if (!this.#changes.take(nowUs)) {
+      this.role.log.warn("an artwork client changes its channels too often: change ignored");
+      return;
+    }
     for (const i of changed) {
       this.#generation[i]++;
+      this.#sentSizes[i] = undefined;
       // The spec: a channel turned to "none" is cleared first, with a present timestamp.
       if ((channels[i] ?? NONE).source === "none" && (this.channels[i] ?? NONE).source !== "none") {
-        this.#enqueue(i, Promise.resolve(EMPTY), nowUs);
+        this.#enqueue(i, Promise.resolve(undefined), nowUs);
       }
     }
     this.channels = channels;
@@ -106,10 +123,13 @@ export class ArtworkStream {
     if (!this.#active) return;
     // Truncated after the last streamed channel, as the spec asks.
     const last = this.channels.findLastIndex((c) => c.source !== "none");
-    const channels = this.channels.slice(0, last + 1).map((c) =>
-      c.source === "none"
-        ? { source: "none" }
-        : { source: c.source, format: c.format, width: c.width, height: c.height }
+    const channels = this.channels.slice(0, last + 1).map((c, i) =>
+      c.source === "none" ? { source: "none" } : {
+        source: c.source,
+        format: c.format,
+        width: this.#sentSizes[i]?.width ?? c.width,
+        height: this.#sentSizes[i]?.height ?? c.height,
+      }
     );
     this.sink.send("stream/start", { artwork: { channels } });
   }
@@ -122,8 +142,9 @@ export class ArtworkStream {
     });
   }
 
-  #render(channel: ArtworkChannel, key: string | undefined): Promise<Uint8Array> {
-    if (!key || channel.source !== "album") return Promise.resolve(EMPTY);
+  /** The rendering for `channel`; undefined: the empty image. */
+  #render(channel: ArtworkChannel, key: string | undefined): Promise<Rendering | undefined> {
+    if (!key || channel.source !== "album") return Promise.resolve(undefined);
     const rendering = this.role.images.render(key, {
       format: channel.format!,
       width: channel.width!,
@@ -132,21 +153,33 @@ export class ArtworkStream {
     });
     if (!rendering) {
       this.role.log.warn(`artwork ${key} was announced but never arrived: the channel is cleared`);
-      return Promise.resolve(EMPTY);
+      return Promise.resolve(undefined);
     }
-    return rendering.then((r) => r.bytes, (error) => {
+    return rendering.catch((error) => {
       this.role.log.warn(`Cannot render artwork ${key}: ${error?.message ?? error}`);
-      return EMPTY;
+      return undefined;
     });
   }
 
-  #enqueue(channel: number, image: Promise<Uint8Array>, atUs: number): void {
+  #enqueue(channel: number, image: Promise<Rendering | undefined>, atUs: number): void {
     const generation = this.#generation[channel];
     this.#queue = this.#queue.then(async () => {
-      const bytes = await image;
+      const rendering = await image;
       if (!this.#active || this.#generation[channel] !== generation) return;
-      this.sink.sendArtwork(channel, atUs, bytes);
+      if (rendering && this.fit === "inside") this.#reportSize(channel, rendering);
+      this.sink.sendArtwork(channel, atUs, rendering?.bytes ?? EMPTY);
     });
+  }
+
+  /**
+   * Legacy sizes are maxima, and stream/start names the size of the image sent: a cover of
+   * another shape than the last one is preceded by a stream/start with its size.
+   */
+  #reportSize(channel: number, { width, height }: Rendering): void {
+    const reported = this.#sentSizes[channel] ?? this.channels[channel];
+    if (reported?.width === width && reported?.height === height) return;
+    this.#sentSizes[channel] = { width, height };
+    this.#sendStart();
   }
 }
 

@@ -115,13 +115,13 @@ Deno.test({
       },
     }));
     await until("channel 1's cover and clear", () => audio.length >= 6);
-    const starts = sent.map((text) => JSON.parse(text)).filter((m) => m.type === "stream/start");
-    assert.deepEqual(starts.at(-1)?.payload.artwork.channels[1], {
-      source: "album",
-      format: "png",
-      width: 64,
-      height: 64,
-    });
+    // stream/start names the size of what is sent: the asked maximum, then the cover's own.
+    const starts = sent.map((text) => JSON.parse(text)).filter((m) => m.type === "stream/start")
+      .map((m) => m.payload.artwork.channels);
+    const sizes = (i: number) => starts.map((c) => c[i]?.width && `${c[i].width}x${c[i].height}`);
+    assert.deepEqual([...new Set(sizes(0))], ["300x300", "300x225"]);
+    assert.deepEqual([...new Set(sizes(1).filter(Boolean))], ["64x64", "64x48"]);
+    assert.equal(starts.at(-1)[1].format, "png");
     const [cover, clear] = images(audio.slice(4));
     assert.deepEqual({ channel: cover.channel, atUs: cover.atUs }, { channel: 1, atUs: 900_000 });
     assert.deepEqual(await probePicture(cover.image), { codec: "png", width: 64, height: 48 });
@@ -179,4 +179,26 @@ Deno.test("an artwork@v1_support with more than 4 channels or an odd size is ref
     assert.equal(closed()?.code, 1008, JSON.stringify(support));
     assert.match(closed()!.reason, /artwork@v1_support/);
   }
+});
+
+Deno.test({
+  name: "a client that changes its artwork size again and again is held to a budget",
+  ignore,
+  fn: async () => {
+    const { artwork, group } = await party();
+    artwork.onNowPlaying(nowPlaying(900_000, `/artwork/${KEY}`));
+    const { say, sent } = legacySession(group);
+    say(hello({ channels: [{ source: "album", format: "png", media_width: 8, media_height: 8 }] }));
+    for (let side = 10; side < 30; side++) { // 20 changes at one instant
+      say(JSON.stringify({
+        type: "stream/request-format",
+        payload: { artwork: { channel: 0, media_width: side, media_height: side } },
+      }));
+    }
+    const starts = () => sent.filter((text) => JSON.parse(text).type === "stream/start").length;
+    // The first start, 8 changes, and for each a start naming the cover's own (4:3) size.
+    await until("the 8 changes the budget allows", () => starts() >= 1 + 8);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // room for any beyond, were there any
+    assert.ok(starts() <= 1 + 8 * 2, `${starts()} stream/start`);
+  },
 });
