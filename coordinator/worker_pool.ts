@@ -148,6 +148,8 @@ export class WorkerPool {
 
   /** A cover for every worker, before the now-playing that names it; kept for later workers. */
   broadcastArtwork(image: { key: string; mime: string; bytes: Uint8Array }): void {
+    // The cover sent last, again (a file that loops): every worker has it.
+    if ([...this.#artwork.keys()].at(-1) === image.key) return;
     const frame = encodeDown({ type: "artwork", ...image });
     this.#artwork.delete(image.key);
     this.#artwork.set(image.key, frame);

@@ -33,9 +33,11 @@ const RENDERINGS_PER_IMAGE = 16;
 export class ArtworkImages {
   #held = new Map<string, Held>();
 
+  /** A cover sent again is the most recent again (the coordinator keeps the same order). */
   add(key: string, mime: string, bytes: Uint8Array): void {
-    if (this.#held.has(key)) return;
-    this.#held.set(key, { mime, bytes, renderings: new Map() });
+    const held = this.#held.get(key) ?? { mime, bytes, renderings: new Map() };
+    this.#held.delete(key);
+    this.#held.set(key, held);
     if (this.#held.size > HELD_IMAGES) this.#held.delete(this.#held.keys().next().value!);
   }
 

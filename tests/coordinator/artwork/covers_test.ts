@@ -46,7 +46,7 @@ Deno.test({
       assert.deepEqual(nowPlaying, { ...NOW_PLAYING, artworkPath: `/artwork/${key}` });
       assert.equal(artworkKeyOf(nowPlaying.artworkPath), key);
       assert.deepEqual(sent, [{ key, mime: "image/jpeg", bytes }]);
-      // The next time round (a loop), the same image again: a restarted worker may lack it.
+      // The next time round (a loop), the image is handed again: the pool knows who lacks it.
       await shelf.withArtwork(`${dir.path}/a.flac`, NOW_PLAYING);
       assert.equal(sent.length, 2);
     } finally {
