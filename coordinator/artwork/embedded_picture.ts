@@ -2,12 +2,13 @@
  * Pictures embedded in audio files, read from the file's head without decoding any audio:
  * ID3v2 APIC (v2.3, v2.4) and PIC (v2.2) frames, FLAC PICTURE blocks, and the Vorbis
  * comment METADATA_BLOCK_PICTURE (a base64 FLAC picture block; Ogg Vorbis, Opus) or the old
- * COVERART (base64 image). The front cover wins; else the first picture.
+ * COVERART (base64 image); MP4's `covr` (mp4_picture.ts). The front cover wins; else the first.
  */
 import { Buffer } from "node:buffer";
 import { ByteReader } from "../decode/byte_reader.ts";
 import { id3v2Length } from "../decode/id3.ts";
 import { OggHeaderPackets, readOggPage } from "../decode/ogg_pages.ts";
+import { isMp4, mp4Pictures } from "./mp4_picture.ts";
 
 /** A tag or comment block larger than this is not read (a cover is rarely over 5 MB). */
 const MAX_TAG_BYTES = 32 * 1024 * 1024;
@@ -27,7 +28,9 @@ export async function embeddedPicture(path: string): Promise<Uint8Array | undefi
   const reader = ByteReader.from(file.readable);
   try {
     const pictures: Picture[] = [];
-    const id3 = id3v2Length(await reader.peek(10));
+    const head = await reader.peek(12);
+    if (isMp4(head)) return (await mp4Pictures(path))[0];
+    const id3 = id3v2Length(head);
     if (id3 !== undefined && id3 <= MAX_TAG_BYTES) {
       pictures.push(...id3Pictures(await reader.read(id3)));
     }

@@ -1,6 +1,6 @@
 /**
  * A track's cover, found where taggers and people put it: embedded in MP3 (ID3v2 APIC), FLAC
- * (PICTURE block), Ogg Vorbis and Opus (METADATA_BLOCK_PICTURE comment), or as cover.jpg /
+ * (PICTURE block), Ogg Vorbis and Opus (METADATA_BLOCK_PICTURE comment), M4A (covr), or as cover.jpg /
  * folder.png beside the file, in any case. Every file is made by ffmpeg.
  */
 import assert from "node:assert/strict";
@@ -30,7 +30,7 @@ function pictureBlock(mime: string, image: Uint8Array): Uint8Array {
 }
 
 Deno.test({
-  name: "the picture embedded in MP3, FLAC, Ogg Vorbis and Opus files is the track's cover",
+  name: "the picture embedded in MP3, FLAC, Ogg Vorbis, Opus and M4A files is the track's cover",
   ignore,
   fn: async () => {
     const dir = await tempDir();
@@ -47,6 +47,7 @@ Deno.test({
         ]);
       await attached(jpeg, ["-c:a", "libmp3lame"], "apic.mp3"); // ID3v2.4
       await attached(jpeg, ["-c:a", "libmp3lame", "-id3v2_version", "3"], "apic23.mp3");
+      await attached(jpeg, ["-c:a", "aac"], "covr.m4a"); // moov after the audio, as ffmpeg writes it
       await attached(png, ["-c:a", "flac"], "picture.flac");
       // ffmpeg's Ogg muxer takes no picture stream: the comment is written as taggers do.
       const comment = `METADATA_BLOCK_PICTURE=${
@@ -56,7 +57,7 @@ Deno.test({
         await ffmpeg([...SINE, "-c:a", codec, "-metadata", comment, `${dir.path}/${out}`]);
       }
 
-      for (const file of ["apic.mp3", "apic23.mp3"]) {
+      for (const file of ["apic.mp3", "apic23.mp3", "covr.m4a"]) {
         assert.deepEqual(await findArtwork(`${dir.path}/${file}`), {
           bytes: jpegBytes,
           mime: "image/jpeg",
