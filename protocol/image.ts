@@ -1,15 +1,57 @@
 /**
  * Cover images: recognised by their bytes, decoded, scaled and encoded with Jimp's pure-JS
  * codecs (no native addon, no WebAssembly to fetch: it runs in a compiled binary). Only the
- * pieces we need are loaded: JPEG, PNG and BMP, and the resize plugin.
+ * pieces we need are loaded, and only once a cover is first scaled (loading them takes some
+ * 120 ms, which a party without covers need not spend at every process start): JPEG, PNG and
+ * BMP, and the resize plugin. The imports name their modules literally, so a compiled binary
+ * carries them.
  */
-import { createJimp } from "@jimp/core";
-import jpeg from "@jimp/js-jpeg";
-import png from "@jimp/js-png";
-import bmp from "@jimp/js-bmp";
-import { methods as resize } from "@jimp/plugin-resize";
+import { Buffer } from "node:buffer";
 
-const Jimp = createJimp({ formats: [jpeg, png, bmp], plugins: [resize] });
+/** What we use of Jimp's class. */
+interface JimpClass {
+  new (
+    options: { width: number; height: number; color: number } | Bitmap,
+  ): Image;
+}
+
+interface Bitmap {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** Jimp's class and the decoder of each format. */
+interface Loaded {
+  Jimp: JimpClass;
+  decoders: Record<ImageFormat, (data: Buffer, options?: Record<string, unknown>) => Bitmap>;
+}
+
+let loaded: Promise<Loaded> | undefined;
+
+function jimp(): Promise<Loaded> {
+  loaded ??= (async () => {
+    const [core, jpeg, png, bmp, resize] = await Promise.all([
+      import("@jimp/core"),
+      import("@jimp/js-jpeg"),
+      import("@jimp/js-png"),
+      import("@jimp/js-bmp"),
+      import("@jimp/plugin-resize"),
+    ]);
+    const formats = [jpeg.default, png.default, bmp.default];
+    const Jimp = core.createJimp({ formats, plugins: [resize.methods] }) as unknown as JimpClass;
+    const [jpegFormat, pngFormat, bmpFormat] = formats.map((format) => format());
+    return {
+      Jimp,
+      decoders: {
+        jpeg: jpegFormat.decode as Loaded["decoders"]["jpeg"],
+        png: pngFormat.decode as Loaded["decoders"]["png"],
+        bmp: bmpFormat.decode as Loaded["decoders"]["bmp"],
+      },
+    };
+  })();
+  return loaded;
+}
 
 /** What we use of a Jimp image (its own generated types defeat the checker). */
 export interface Image {
@@ -46,11 +88,13 @@ export function sniffImage(bytes: Uint8Array): ImageFormat | undefined {
 export async function decodeImage(bytes: Uint8Array): Promise<Image> {
   const format = sniffImage(bytes);
   if (!format) throw new TypeError("Cannot decode the image: it is not JPEG, PNG or BMP");
-  // Jimp wants an ArrayBuffer of exactly the image.
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  const image = await Jimp.fromBuffer(buffer as ArrayBuffer, {
-    "image/jpeg": { maxResolutionInMP: MAX_PIXELS / 1e6, maxMemoryUsageInMB: 512 },
-  }) as unknown as Image;
+  // Decoded by the format's own decoder: Jimp's fromBuffer would first load file-type, whose
+  // `debug` dependency reads the whole environment (a permission neither process has).
+  const { Jimp, decoders } = await jimp();
+  const options = format === "jpeg"
+    ? { maxResolutionInMP: MAX_PIXELS / 1e6, maxMemoryUsageInMB: 512 }
+    : undefined;
+  const image = new Jimp(decoders[format](Buffer.from(bytes), options));
   if (image.width * image.height > MAX_PIXELS) {
     throw new RangeError(`Cannot use a ${image.width}x${image.height} image: too many pixels`);
   }
@@ -104,7 +148,7 @@ export async function renderImage(
     await nextTask(); // the encode below is the other long step: sockets get a turn between
   }
   if (options.fit === "pad" && (size.width !== options.width || size.height !== options.height)) {
-    image = padded(image, options.width, options.height);
+    image = padded((await jimp()).Jimp, image, options.width, options.height);
   }
   const bytes = options.format === "jpeg"
     ? await image.getBuffer("image/jpeg", { quality: JPEG_QUALITY })
@@ -113,8 +157,8 @@ export async function renderImage(
 }
 
 /** `image` centred on an opaque black canvas of `width` x `height`. */
-function padded(image: Image, width: number, height: number): Image {
-  const canvas = new Jimp({ width, height, color: 0x000000ff }) as unknown as Image;
+function padded(Jimp: JimpClass, image: Image, width: number, height: number): Image {
+  const canvas = new Jimp({ width, height, color: 0x000000ff });
   const left = Math.floor((width - image.width) / 2);
   const top = Math.floor((height - image.height) / 2);
   const rowBytes = image.width * 4;

@@ -191,7 +191,7 @@ Deno.test("a source without a cover sends artwork clients the empty message", op
 });
 
 Deno.test(
-  "every worker serves the cover, and a worker started again is handed it again",
+  "every worker serves and renders the cover, and a worker started again is handed it again",
   opts,
   async () => {
     const dir = await tempDir();
@@ -232,6 +232,28 @@ Deno.test(
         },
       );
       assert.deepEqual(await fetchFrom(1), { status: 200, bytes: cover });
+
+      // A worker process renders the cover under its own permissions (net, its assets): no
+      // environment, no files, which a test process with every permission would not show.
+      const client = await RawClient.connect(`http://127.0.0.1:${server.pool.slots[1].port}/`, {
+        formats: [format("pcm")],
+        roles: ["artwork@v1"],
+        hello: {
+          "artwork@v1_support": {
+            channels: [{ source: "album", format: "jpeg", media_width: 80, media_height: 80 }],
+          },
+        },
+      });
+      try {
+        await client.waitFor("the cover from worker 1", () => client.artwork.length >= 1);
+        assert.deepEqual(await probePicture(client.artwork[0].image), {
+          codec: "mjpeg",
+          width: 80,
+          height: 60,
+        });
+      } finally {
+        await client.close();
+      }
     } finally {
       await server.stop();
       await dir.remove();
