@@ -24,6 +24,7 @@ import type { RunWorker, WorkerConfig } from "../protocol/worker_config.ts";
 import { Approvals } from "./approvals.ts";
 import { type Identity, IdentityError, loadIdentity, shortId } from "./identity.ts";
 import { OperatorConsole } from "./operator_console.ts";
+import { Covers } from "./artwork/covers.ts";
 import { settingsFolder } from "./private_files.ts";
 
 /** The player page's files, which every worker serves. */
@@ -58,9 +59,16 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
   let tags: TrackTags = {};
   // Tags can arrive while the source is checked, before the workers exist.
   const started: { workers?: WorkerPool } = {};
+  const covers = new Covers({ send: (image) => started.workers?.broadcastArtwork(image), log });
+  const track = config.source.kind === "file" ? config.source.path : undefined;
+  // Tags found while the source is checked are announced with the workers' start, once.
+  const announce = async () => {
+    const workers = started.workers;
+    if (workers) workers.broadcastNowPlaying(await covers.withArtwork(track, nowPlayingOf(tags)));
+  };
   const source = await openCheckedSource(config, log, options.signal, (next) => {
     tags = next;
-    started.workers?.broadcastNowPlaying(nowPlayingOf(tags));
+    announce();
   });
   if (options.signal.aborted) return; // Ctrl+C while the source was being checked
 
@@ -121,7 +129,7 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
     onApprovals: (clientIds) => workers.broadcastApprovals(clientIds),
   });
   started.workers = workers;
-  workers.broadcastNowPlaying(nowPlayingOf(tags));
+  await announce();
   const timeline = new Timeline({ clock: systemClock, emit: (c) => workers.broadcastChunk(c) });
   playback = new Playback({ source, timeline, log, onStopped: () => workers.broadcastStopped() });
 

@@ -51,6 +51,8 @@ const STOP_TIMEOUT_MS = 2_000;
 export const HUNG_AFTER_CHECKS = 6;
 /** A worker that neither listens nor fails within this long after its start is stopped. */
 const START_TIMEOUT_MS = 30_000;
+/** Covers a new worker is handed: the one shown, the next, and a few the playlist went by. */
+const KEPT_ARTWORK = 4;
 /** A clock answer older than this is of no use to the worker's calibration. */
 const CLOCK_ANSWER_TTL_US = 1_000_000;
 
@@ -84,9 +86,16 @@ export class WorkerPool {
   #watchdog?: ReturnType<typeof setInterval>;
   /** Approvals since start; a worker started later is told them with its other state. */
   #approvals?: string[];
+  /** The latest covers' frames by key, oldest first: what plays and what comes next. */
+  #artwork = new Map<string, Uint8Array>();
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options;
+  }
+
+  /** What plays, as last announced (tests compare clients' timestamps with its atUs). */
+  get nowPlaying(): NowPlaying | undefined {
+    return this.#nowPlaying;
   }
 
   get total(): number {
@@ -137,6 +146,17 @@ export class WorkerPool {
     this.#broadcast(encodeDown({ type: "approvals", clientIds }), { key: "approvals" });
   }
 
+  /** A cover for every worker, before the now-playing that names it; kept for later workers. */
+  broadcastArtwork(image: { key: string; mime: string; bytes: Uint8Array }): void {
+    // The cover sent last, again (a file that loops): every worker has it.
+    if ([...this.#artwork.keys()].at(-1) === image.key) return;
+    const frame = encodeDown({ type: "artwork", ...image });
+    this.#artwork.delete(image.key);
+    this.#artwork.set(image.key, frame);
+    if (this.#artwork.size > KEPT_ARTWORK) this.#artwork.delete(this.#artwork.keys().next().value!);
+    this.#broadcast(frame, { key: `artwork ${image.key}` });
+  }
+
   broadcastNowPlaying(nowPlaying: NowPlaying): void {
     this.#nowPlaying = nowPlaying;
     this.#broadcast(encodeDown({ type: "now-playing", nowPlaying }), { key: "now-playing" });
@@ -174,8 +194,9 @@ export class WorkerPool {
     const report = new Promise<UpMessage>((resolve) => slot.ready = resolve);
     const link = this.#options.spawn(index, port, (message) => this.#onStatus(message));
     slot.link = link;
-    // The one place a worker is handed what it needs to play at once: what plays, the
-    // counts and the future audio (the latter once, with the time each one expires).
+    // The one place a worker is handed what it needs to play at once: the covers and what
+    // plays, the counts and the future audio (the latter once, with the time each expires).
+    for (const [key, frame] of this.#artwork) link.send(frame, { key: `artwork ${key}` });
     if (this.#nowPlaying) {
       link.send(encodeDown({ type: "now-playing", nowPlaying: this.#nowPlaying }), {
         key: "now-playing",

@@ -17,6 +17,7 @@ import {
   type PlayerStateUpdate,
 } from "./messages.ts";
 import { decodeBase64Url } from "./noise/base64url.ts";
+import { parseEncryptedArtworkState } from "./artwork_messages.ts";
 import { SUITE_NAMES, type SuiteName } from "./noise/suites.ts";
 
 /** The `server/error` reasons of connection.md. */
@@ -102,7 +103,11 @@ export function parseEncryptedMessage(text: string, clientId: string): ClientMes
       if (typeof payload.available !== "boolean") {
         fail("client/state needs available: true or false", payload.available);
       }
-      return { type: "client/state", available: payload.available, player: parseState(payload) };
+      const artwork = parseEncryptedArtworkState(payload.artwork);
+      const player = parseState(payload);
+      return artwork
+        ? { type: "client/state", available: payload.available, player, artwork }
+        : { type: "client/state", available: payload.available, player };
     }
     case "client/command":
       return parseCommand(payload);

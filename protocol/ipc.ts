@@ -15,6 +15,11 @@ export type DownMessage =
   | { type: "chunk"; segment: number; playAtUs: number; pcm: Uint8Array }
   /** What plays from `nowPlaying.atUs` on (announced ahead: workers tell clients then). */
   | { type: "now-playing"; nowPlaying: NowPlaying }
+  /**
+   * A cover image, sent before the now-playing that names it (`artworkPath` ends in `key`).
+   * Binary: at most MAX_ARTWORK_BYTES, so it fits one frame.
+   */
+  | { type: "artwork"; key: string; mime: string; bytes: Uint8Array }
   /** The timeline stopped (no listeners, or the source is gone): drop buffered audio. */
   | { type: "stopped" }
   /** Listeners per worker, and client messages refused by all workers so far. */
@@ -61,10 +66,14 @@ export const HEARTBEAT_INTERVAL_MS = 500;
 
 const KIND_CHUNK = 1;
 const KIND_JSON = 2;
+const KIND_ARTWORK = 3;
 const LENGTH_BYTES = 4;
 const CHUNK_HEADER_BYTES = 1 + 4 + 8;
 /** Far above a 60 ms PCM chunk (11,520 bytes): anything larger is a broken stream. */
 export const MAX_FRAME_BYTES = 1 << 20;
+
+/** The largest image the coordinator sends down: its frame (with key and type) stays under 1 MiB. */
+export const MAX_ARTWORK_BYTES = MAX_FRAME_BYTES - 1024;
 
 /** Thrown for a short, oversized or malformed frame: the reader cannot resynchronise. */
 export class MalformedFrameError extends Error {}
@@ -82,6 +91,7 @@ export function encodeDown(message: DownMessage): Uint8Array {
     out.set(message.pcm, LENGTH_BYTES + CHUNK_HEADER_BYTES);
     return out;
   }
+  if (message.type === "artwork") return encodeArtwork(message);
   const json = new TextEncoder().encode(JSON.stringify(message));
   const out = new Uint8Array(LENGTH_BYTES + 1 + json.byteLength);
   new DataView(out.buffer).setUint32(0, 1 + json.byteLength);
@@ -90,8 +100,50 @@ export function encodeDown(message: DownMessage): Uint8Array {
   return out;
 }
 
+/** [kind][u8 key length][key][u8 mime length][mime][image bytes]. */
+function encodeArtwork(message: { key: string; mime: string; bytes: Uint8Array }): Uint8Array {
+  const key = new TextEncoder().encode(message.key);
+  const mime = new TextEncoder().encode(message.mime);
+  if (
+    key.byteLength > 255 || mime.byteLength > 255 || message.bytes.byteLength > MAX_ARTWORK_BYTES
+  ) {
+    throw new RangeError(
+      `Cannot send artwork ${message.key}: ${message.bytes.byteLength} bytes, at most ${MAX_ARTWORK_BYTES}`,
+    );
+  }
+  const body = 1 + 1 + key.byteLength + 1 + mime.byteLength + message.bytes.byteLength;
+  const out = new Uint8Array(LENGTH_BYTES + body);
+  new DataView(out.buffer).setUint32(0, body);
+  let at = LENGTH_BYTES;
+  out[at++] = KIND_ARTWORK;
+  out[at++] = key.byteLength;
+  out.set(key, at);
+  at += key.byteLength;
+  out[at++] = mime.byteLength;
+  out.set(mime, at);
+  out.set(message.bytes, at + mime.byteLength);
+  return out;
+}
+
+function decodeArtwork(body: Uint8Array): DownMessage | undefined {
+  const keyEnd = 2 + (body[1] ?? 0);
+  const mimeEnd = keyEnd + 1 + (body[keyEnd] ?? 0);
+  if (body.byteLength < mimeEnd) return undefined;
+  const text = new TextDecoder();
+  return {
+    type: "artwork",
+    key: text.decode(body.subarray(2, keyEnd)),
+    mime: text.decode(body.subarray(keyEnd + 1, mimeEnd)),
+    bytes: body.slice(mimeEnd),
+  };
+}
+
 function decodeBody(body: Uint8Array): DownMessage {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  if (body[0] === KIND_ARTWORK) {
+    const artwork = decodeArtwork(body);
+    if (artwork) return artwork;
+  }
   if (body[0] === KIND_CHUNK && body.byteLength >= CHUNK_HEADER_BYTES) {
     return {
       type: "chunk",
@@ -103,7 +155,8 @@ function decodeBody(body: Uint8Array): DownMessage {
   if (body[0] === KIND_JSON) {
     try {
       const message = JSON.parse(new TextDecoder().decode(body.subarray(1)));
-      if (typeof message?.type === "string" && message.type !== "chunk") return message;
+      const binary = message?.type === "chunk" || message?.type === "artwork";
+      if (typeof message?.type === "string" && !binary) return message;
     } catch {
       // falls through to the error below, which names the frame
     }

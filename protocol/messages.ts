@@ -2,6 +2,12 @@
  * Sendspin JSON messages as the published client (sendspin-js 3.2.1) speaks them.
  * Client messages are validated here, once, at the edge; deeper code trusts their shape.
  */
+import {
+  type ArtworkChannel,
+  type ArtworkChannelChange,
+  parseArtworkChange,
+  parseLegacyArtworkSupport,
+} from "./artwork_messages.ts";
 
 export type Codec = "pcm" | "flac" | "opus";
 
@@ -25,6 +31,8 @@ export interface ClientHello {
   version: number;
   supported_roles: string[];
   player_support?: PlayerSupport;
+  /** Legacy dialect: the artwork channels from `artwork@v1_support` (sizes are maxima). */
+  artwork_support?: ArtworkChannel[];
   /** Encrypted dialect: whether the client plays for a server it is not paired with. */
   unpaired_access?: boolean;
 }
@@ -50,11 +58,18 @@ export type ClientMessage =
   | { type: "client/hello"; hello: ClientHello }
   | { type: "client/time"; clientTransmittedUs: number }
   /** `available` is the encrypted dialect's: false means another system has the player. */
-  | { type: "client/state"; player: PlayerStateUpdate; available?: boolean }
+  | {
+    type: "client/state";
+    player: PlayerStateUpdate;
+    available?: boolean;
+    /** Encrypted dialect: every artwork channel the client wants now (sizes are exact). */
+    artwork?: ArtworkChannel[];
+  }
   /** Encrypted dialect: the client leaves its group without closing (as `available: false`). */
   | { type: "client/leave" }
   | { type: "client/command"; command: string; volume?: number; mute?: boolean }
-  | { type: "stream/request-format"; request: Partial<AudioFormat> }
+  /** `request` is empty when only `artwork` (legacy: one artwork channel's change) is asked. */
+  | { type: "stream/request-format"; request: Partial<AudioFormat>; artwork?: ArtworkChannelChange }
   | { type: "client/goodbye"; reason: string };
 
 /** A message we could not accept; `reason` names what was wrong and the value seen. */
@@ -124,13 +139,18 @@ function parseHello(p: Json): ClientHello {
   if (!Array.isArray(roles) || roles.some((r) => typeof r !== "string")) {
     fail("client/hello supported_roles must be a list of strings", roles);
   }
-  return {
+  const hello: ClientHello = {
     client_id: str(p, "client_id", "client/hello"),
     name: typeof p.name === "string" ? p.name.slice(0, 200) : "",
     version: finite(p.version ?? 1, "client/hello version"),
     supported_roles: roles.slice(0, 32),
     player_support: parsePlayerSupport(p["player@v1_support"]),
   };
+  const artwork = roles.includes("artwork@v1")
+    ? parseLegacyArtworkSupport(p["artwork@v1_support"])
+    : undefined;
+  if (artwork) hello.artwork_support = artwork;
+  return hello;
 }
 
 const PLAYER_STATES: readonly string[] = ["synchronized", "error", "external_source"];
@@ -182,7 +202,10 @@ function parseRequestFormat(p: Json): ClientMessage {
     }
     request[key] = value as number;
   }
-  return { type: "stream/request-format", request };
+  const artwork = parseArtworkChange(p.artwork);
+  return artwork
+    ? { type: "stream/request-format", request, artwork }
+    : { type: "stream/request-format", request };
 }
 
 /** Parses one text frame from a client. Throws InvalidMessageError; unknown types too. */

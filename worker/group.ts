@@ -23,6 +23,7 @@ import { averageVolume, redistributeVolume } from "./group_volume.ts";
 import { OutputStream } from "./output_stream.ts";
 import { type FramedChunk, FutureAudio } from "./future_audio.ts";
 import type { GroupPort, Session } from "./session.ts";
+import type { ArtworkRole } from "./artwork/artwork_role.ts";
 
 export interface GroupOptions {
   serverId: string;
@@ -41,6 +42,8 @@ export interface GroupOptions {
   admits?: (session: Session) => boolean;
   /** A client began (true) or stopped (false) waiting for the operator's approval. */
   onWaiting?: (session: Session, waiting: boolean) => void;
+  /** The worker's covers (artwork@v1); default none: the role is not offered. */
+  artwork?: ArtworkRole;
 }
 
 const GROUP_ID = "party";
@@ -83,6 +86,7 @@ export class Group implements GroupPort {
   /** Output formats by format key. */
   readonly outputs = new Map<string, Output>();
   readonly future = new FutureAudio();
+  readonly artwork?: ArtworkRole;
   playing = false;
   tags: TrackInfo = {};
   #log: Logger;
@@ -117,6 +121,7 @@ export class Group implements GroupPort {
     this.#encoderOptions = options.encoderOptions ?? {};
     this.#admits = options.admits ?? (() => true);
     this.#onWaiting = options.onWaiting;
+    this.artwork = options.artwork;
   }
 
   // --- from the coordinator ---

@@ -4,6 +4,8 @@
  */
 import { Hono } from "hono";
 import { serveAsset } from "./static_assets.ts";
+import { serveArtwork } from "./artwork/artwork_route.ts";
+import { ARTWORK_PREFIX } from "../protocol/artwork_path.ts";
 
 export const SENDSPIN_PATH = "/sendspin";
 
@@ -11,6 +13,8 @@ export interface RoutesOptions {
   assetsDir: URL;
   /** Listeners across all workers, and per worker. */
   status: () => { total: number; perWorker: number[]; rejected: number };
+  /** The cover named `key` (the end of a now-playing's artworkPath), if this worker holds it. */
+  artwork?: (key: string) => { mime: string; bytes: Uint8Array } | undefined;
 }
 
 export function createRoutes(options: RoutesOptions): Hono {
@@ -29,6 +33,7 @@ export function createRoutes(options: RoutesOptions): Hono {
     c.header("Cache-Control", "no-store");
     return c.json({ total_clients: total, workers: perWorker, rejected_messages: rejected });
   });
+  app.get(`${ARTWORK_PREFIX}:key`, (c) => serveArtwork(c.req.raw, options.artwork));
   app.get("*", (c) => serveAsset(options.assetsDir, c.req.raw));
   return app;
 }

@@ -19,12 +19,16 @@ import { producibleFormats } from "./encoders/negotiate.ts";
 import type { FramedChunk } from "./future_audio.ts";
 import { MIN_USEFUL_LEAD_US } from "./output_stream.ts";
 import { SendQueue } from "./send_queue.ts";
+import type { ArtworkRole } from "./artwork/artwork_role.ts";
+import { SessionArtwork } from "./artwork/session_artwork.ts";
 
 /** What a session needs from its group. */
 export interface GroupPort {
   readonly serverId: string;
   readonly name: string;
   readonly clock: Clock;
+  /** The worker's covers, for artwork@v1 clients; without it the role is not offered. */
+  readonly artwork?: ArtworkRole;
   /** Whether one more listener may join. */
   hasRoom(): boolean;
   /** Counts a refused client message. */
@@ -55,7 +59,7 @@ export interface StreamInfo {
 }
 
 /** Roles we implement, newest first per family. */
-const IMPLEMENTED_ROLES = ["player@v1", "controller@v1", "metadata@v1"];
+const IMPLEMENTED_ROLES = ["player@v1", "controller@v1", "metadata@v1", "artwork@v1"];
 export const HELLO_TIMEOUT_MS = 5_000;
 /** The reference keeps at most ~5 s ahead of real time. */
 export const MAX_LEAD_US = 5_000_000;
@@ -92,9 +96,16 @@ export class Session implements SessionInput {
   #helloTimer?: ReturnType<typeof setTimeout>;
   #closed = false;
   #budget = new TokenBucket(BURST_MESSAGES, MESSAGES_PER_SECOND);
+  #artwork: SessionArtwork;
 
   constructor(readonly connection: ClientConnection, readonly group: GroupPort) {
     this.#queue = new SendQueue(connection, group.clock, MAX_LEAD_US);
+    this.#artwork = new SessionArtwork(group.artwork, {
+      send: (type, payload) => this.send(type, payload),
+      sendArtwork: (channel, atUs, image) => {
+        if (!this.#closed) connection.sendArtwork(channel, atUs, image);
+      },
+    }, connection.streamsAfterState);
     this.#helloTimer = setTimeout(
       () => this.close(CLOSE_POLICY, "no client/hello within 5 s"),
       HELLO_TIMEOUT_MS,
@@ -163,7 +174,8 @@ export class Session implements SessionInput {
           server_transmitted: this.group.clock.nowUs(),
         });
       case "client/state":
-        return this.#onState(message.player, message.available);
+        this.#onState(message.player, message.available);
+        return this.#artwork.onState(message.artwork, this.hasRole("artwork") && this.available);
       case "client/leave":
         return this.#becameUnavailable();
       case "client/command": {
@@ -171,6 +183,8 @@ export class Session implements SessionInput {
         return this.group.controllerCommand(this, message.command, value);
       }
       case "stream/request-format": {
+        if (message.artwork) this.#artwork.onChange(message.artwork);
+        if (message.artwork && Object.keys(message.request).length === 0) return;
         if (!this.stream) return this.#countRejected(); // only a playing player has a format
         const format = this.group.requestedFormat(this, message.request);
         if (format) this.group.subscribe(this, [format]);
@@ -190,7 +204,7 @@ export class Session implements SessionInput {
     if (!this.group.hasRoom()) return this.close(CLOSE_TRY_LATER, "the party is full: try later");
     this.hello = hello;
     const support = hello.player_support;
-    const roles = activeRoles(hello.supported_roles);
+    const roles = this.#artwork.roles(activeRoles(hello.supported_roles), hello);
     const candidates = producibleFormats(support?.supported_formats ?? []);
     if (roles.some((r) => r.startsWith("player@")) && candidates.length === 0) {
       const listed = support?.supported_formats.map(describe).join(", ") || "none";
@@ -209,6 +223,7 @@ export class Session implements SessionInput {
     this.connection.welcome(this.#welcome());
     if (!this.admitted) return this.group.waiting(this);
     this.group.join(this);
+    this.#artwork.activated(hello, this.roles);
     if (format) this.#listen([format, ...candidates]);
   }
 
@@ -216,9 +231,10 @@ export class Session implements SessionInput {
   admit(): void {
     if (this.admitted || !this.hello) return;
     this.admitted = true;
-    this.roles = activeRoles(this.hello.supported_roles);
+    this.roles = this.#artwork.roles(activeRoles(this.hello.supported_roles), this.hello);
     this.connection.activate(this.#welcome());
     this.group.join(this); // a listener now: its group, controller and metadata state
+    this.#artwork.activated(this.hello, this.roles);
     const candidates = producibleFormats(this.hello.player_support?.supported_formats ?? []);
     if (this.hasRole("player")) this.#listen(candidates);
   }
@@ -228,6 +244,7 @@ export class Session implements SessionInput {
     if (!this.admitted) return;
     this.admitted = false;
     this.endStream();
+    this.#artwork.end();
     this.group.unsubscribe(this);
     this.stream = undefined;
     this.roles = [];
@@ -291,6 +308,7 @@ export class Session implements SessionInput {
     this.available = false;
     this.#pendingFormats = undefined;
     this.endStream();
+    this.#artwork.end();
     this.group.unsubscribe(this);
     this.stream = undefined;
   }
@@ -378,6 +396,7 @@ export class Session implements SessionInput {
   onClosed(): void {
     this.#closed = true;
     clearTimeout(this.#helloTimer);
+    this.#artwork.stop();
     this.group.unsubscribe(this);
     this.stream = undefined;
     if (this.hello) this.group.leave(this);

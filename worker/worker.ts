@@ -24,6 +24,7 @@ import type { Session } from "./session.ts";
 import { decodeBase64Url } from "../protocol/noise/base64url.ts";
 import { SENTINEL_PSK } from "../protocol/noise/psk.ts";
 import { keepDialling } from "./listening_client.ts";
+import { ArtworkRole } from "./artwork/artwork_role.ts";
 
 /** The longest the command loop runs before it lets the event loop serve the sockets. */
 const BUSY_SLICE_MS = 1;
@@ -70,6 +71,7 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
     }
   };
   const admission = new Admission(config.guests, config.approved);
+  const artwork = new ArtworkRole(clock, log);
   const clientOf = (session: Session) => ({
     trust: session.connection.trust,
     clientId: session.clientId,
@@ -81,6 +83,7 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
     clock,
     log,
     encoderOptions: { opusBitrate: config.opusBitrate },
+    artwork,
     hasRoom: (): boolean => status().total < config.maxClients,
     // Refusals are reported at most once a second: a flood must not flood the coordinator too.
     onRejected: () => rejectReport ??= setTimeout(reportCounts, 1_000),
@@ -114,7 +117,11 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
     const rejected = totals.rejected + group.rejectedMessages - reportedRejected;
     return { total: perWorker.reduce((a, b) => a + (b ?? 0), 0), perWorker, rejected };
   };
-  const app = createRoutes({ assetsDir: toFileUrl(config.assetsDir), status });
+  const app = createRoutes({
+    assetsDir: toFileUrl(config.assetsDir),
+    status,
+    artwork: (key) => artwork.images.original(key),
+  });
 
   const handle = (message: DownMessage): boolean => {
     switch (message.type) {
@@ -123,6 +130,10 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
         return true;
       case "now-playing":
         group.onNowPlaying(message.nowPlaying);
+        artwork.onNowPlaying(message.nowPlaying);
+        return true;
+      case "artwork":
+        artwork.onImage(message.key, message.mime, message.bytes);
         return true;
       case "stopped":
         group.onStopped();

@@ -4,7 +4,7 @@
  * the server is told, so it can stop with a clear message instead of serving nobody.
  */
 import assert from "node:assert/strict";
-import type { UpMessage } from "../../protocol/ipc.ts";
+import { readDown, type UpMessage } from "../../protocol/ipc.ts";
 import { Logger } from "../../protocol/log.ts";
 import type { WorkerExit, WorkerLink } from "../../coordinator/worker_link.ts";
 import { WorkerPool } from "../../coordinator/worker_pool.ts";
@@ -48,5 +48,61 @@ Deno.test("a worker that keeps crashing is given up on; with none left, the serv
     seen: () => `${spawned.length} workers started, never told`,
   });
   assert.equal(spawned.length, 6, "the first start and 5 restarts, then it gave up");
+  await pool.stop();
+});
+
+Deno.test("covers go to every worker once, and a worker started later gets them before what plays", async () => {
+  const frames: { index: number; type: string; key?: string }[] = [];
+  const pool = new WorkerPool({
+    count: 1,
+    port: 0,
+    portPerWorker: false,
+    log: new Logger("CRITICAL"),
+    onTotal: () => {},
+    spawn: (index, _port, onStatus) => {
+      queueMicrotask(() => onStatus({ type: "listening", worker: index, port: 9_000 }));
+      return {
+        index,
+        send: async (frame: Uint8Array) => {
+          for await (const message of readDown(ReadableStream.from([frame]))) {
+            frames.push({
+              index,
+              type: message.type,
+              key: message.type === "artwork" ? message.key : undefined,
+            });
+          }
+        },
+        exited: new Promise<WorkerExit>(() => {}),
+        close: () => {},
+        kill: () => {},
+      } as WorkerLink;
+    },
+  });
+  const cover = (key: string) => ({ key, mime: "image/png", bytes: new Uint8Array([0x89, 1]) });
+  pool.broadcastArtwork(cover("aaaaaaaaaaaaaaaa.png"));
+  pool.broadcastArtwork(cover("aaaaaaaaaaaaaaaa.png")); // a loop: the same cover again
+  pool.broadcastNowPlaying({
+    atUs: 1,
+    track: {},
+    positionMs: 0,
+    playback: "playing",
+    repeat: "off",
+    shuffle: false,
+    supported: [],
+    artworkPath: "/artwork/aaaaaaaaaaaaaaaa.png",
+  });
+  await pool.start(); // the worker starts after both were announced
+  await until("the worker's first frames", () => frames.length >= 2);
+  assert.deepEqual(frames.slice(0, 2), [
+    { index: 0, type: "artwork", key: "aaaaaaaaaaaaaaaa.png" },
+    { index: 0, type: "now-playing", key: undefined },
+  ]);
+  frames.length = 0;
+  pool.broadcastArtwork(cover("aaaaaaaaaaaaaaaa.png"));
+  pool.broadcastArtwork(cover("bbbbbbbbbbbbbbbb.png"));
+  await until("the new cover", () => frames.some((f) => f.key === "bbbbbbbbbbbbbbbb.png"));
+  assert.deepEqual(frames.filter((f) => f.type === "artwork").map((f) => f.key), [
+    "bbbbbbbbbbbbbbbb.png",
+  ]);
   await pool.stop();
 });

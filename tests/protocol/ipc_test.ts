@@ -9,6 +9,7 @@ import {
   encodeDown,
   encodeUp,
   MalformedFrameError,
+  MAX_ARTWORK_BYTES,
   readDown,
   readUp,
   type UpMessage,
@@ -69,8 +70,14 @@ const DOWN_SAMPLES: OnePerType<DownMessage> = {
       repeat: "all",
       shuffle: true,
       supported: ["pause", "next", "previous"],
-      artworkPath: "/artwork/3",
+      artworkPath: "/artwork/3fa9c1d2e4b5a697.jpg",
     },
+  },
+  artwork: {
+    type: "artwork",
+    key: "3fa9c1d2e4b5a697.jpg",
+    mime: "image/jpeg",
+    bytes: new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0xff, 0xd9]),
   },
   stopped: { type: "stopped" },
   totals: { type: "totals", total: 3, perWorker: [1, 2], rejected: 7 },
@@ -132,6 +139,20 @@ Deno.test("a truncated or oversized downward frame is an error, not a guess", as
   await assert.rejects(collect(readDown(streamOf([huge]))), MalformedFrameError);
   const badKind = new Uint8Array([0, 0, 0, 1, 99]);
   await assert.rejects(collect(readDown(streamOf([badKind]))), MalformedFrameError);
+});
+
+Deno.test("artwork over the frame limit is refused when encoded; a cut-short one is malformed", async () => {
+  const big = new Uint8Array(MAX_ARTWORK_BYTES + 1);
+  assert.throws(
+    () => encodeDown({ type: "artwork", key: "a.jpg", mime: "image/jpeg", bytes: big }),
+    RangeError,
+  );
+  const limit = new Uint8Array(MAX_ARTWORK_BYTES);
+  const frame = encodeDown({ type: "artwork", key: "a.jpg", mime: "image/jpeg", bytes: limit });
+  const [message] = await collect(readDown(streamOf([frame])));
+  assert.equal(message.type === "artwork" && message.bytes.byteLength, MAX_ARTWORK_BYTES);
+  const cut = new Uint8Array([0, 0, 0, 3, 3, 9, 0x61]); // key length 9, one byte of key
+  await assert.rejects(collect(readDown(streamOf([cut]))), MalformedFrameError);
 });
 
 Deno.test("the configuration frame arrives whole and passes the worker's check", async () => {

@@ -12,10 +12,20 @@ export interface RawClientOptions {
   roles?: string[];
   bufferCapacity?: number;
   name?: string;
+  /** More client/hello fields, e.g. `artwork@v1_support`. Default none. */
+  hello?: Record<string, unknown>;
+}
+
+/** A legacy artwork message: binary type 8 + channel, its timestamp, the image (may be empty). */
+export interface ReceivedArtwork {
+  channel: number;
+  atUs: number;
+  image: Uint8Array;
 }
 
 export class RawClient {
   readonly chunks: ReceivedChunk[] = [];
+  readonly artwork: ReceivedArtwork[] = [];
   readonly messages: { type: string; payload: Record<string, unknown> }[] = [];
   helloSentUs = 0;
   closed?: { code: number; reason: string };
@@ -46,8 +56,10 @@ export class RawClient {
         const waiter = client.#waiters.findIndex((w) => w.type === message.type);
         if (waiter >= 0) client.#waiters.splice(waiter, 1)[0].resolve({ ...message, arrivedUs });
       } else {
-        const { playAtUs, payload } = parseAudioChunk(new Uint8Array(event.data));
-        client.chunks.push({ playAtUs, payload, arrivedUs: performance.now() * 1000 });
+        const { type, playAtUs, payload } = parseAudioChunk(new Uint8Array(event.data));
+        if (type >= 8 && type <= 11) {
+          client.artwork.push({ channel: type - 8, atUs: playAtUs, image: payload });
+        } else client.chunks.push({ playAtUs, payload, arrivedUs: performance.now() * 1000 });
       }
     };
     socket.onclose = (event) => client.closed = { code: event.code, reason: event.reason };
@@ -68,6 +80,7 @@ export class RawClient {
         buffer_capacity: options.bufferCapacity ?? 5 * 1024 * 1024,
         supported_commands: ["volume", "mute"],
       },
+      ...options.hello,
     });
     return client;
   }

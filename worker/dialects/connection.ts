@@ -38,6 +38,8 @@ export interface ClientConnection {
   send(type: string, payload: Record<string, unknown>): void;
   /** One audio chunk, as the dialect frames it. */
   sendAudio(chunk: FramedChunk): void;
+  /** One image (empty: clear the channel) for artwork channel 0-3, shown at `timestampUs`. */
+  sendArtwork(channel: number, timestampUs: number, image: Uint8Array): void;
   /** Bytes handed to the socket and not yet taken by the kernel. */
   bufferedAmount(): number;
   close(code: number, reason: string): void;

@@ -5,6 +5,7 @@
  */
 import { InvalidMessageError, parseClientMessage, serverMessage } from "../../protocol/messages.ts";
 import type { Clock } from "../../protocol/clock.ts";
+import { legacyArtworkMessage } from "../../protocol/artwork_frames.ts";
 import type { FramedChunk } from "../future_audio.ts";
 import type { WebSocketConnection, WebSocketHandlers } from "../edge/websocket.ts";
 import { MAX_MESSAGE_BYTES } from "../client_limits.ts";
@@ -41,6 +42,10 @@ export class LegacyConnection implements ClientConnection {
 
   sendAudio(chunk: FramedChunk): void {
     this.socket.send(chunk.bytes); // the WebSocket frames each chunk's bytes once
+  }
+
+  sendArtwork(channel: number, timestampUs: number, image: Uint8Array): void {
+    this.socket.send(legacyArtworkMessage(channel, timestampUs, image));
   }
 
   bufferedAmount(): number {

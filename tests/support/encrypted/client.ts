@@ -22,6 +22,11 @@ import {
   type PlayerState,
 } from "./options.ts";
 import { deadline, Waiters, within } from "./waiters.ts";
+import { type ArtworkChannelState, ArtworkReceiver } from "./artwork.ts";
+
+const DEFAULT_ARTWORK: ArtworkChannelState[] = [
+  { source: "album", format: "jpeg", width: 300, height: 300 },
+];
 
 export type { ReceivedChunk } from "./behaviour.ts";
 export type { MatchedPsk } from "./handshake.ts";
@@ -40,6 +45,10 @@ export class EncryptedClient {
   /** server/activate payloads, in order. */
   readonly activations: Record<string, unknown>[] = [];
   readonly chunks: ReceivedChunk[] = [];
+  /** artwork@v1: the images received (completed transfers), in order. */
+  readonly artwork: ArtworkReceiver;
+  /** What client/state declares for artwork@v1 (change it, then sendState). */
+  artworkChannels: ArtworkChannelState[];
   /** What the server did against the spec, each naming what was seen: empty for a good one. */
   readonly faults: string[] = [];
   /** The socket's close; `afterUs` counts from `connect`/`speakOn`. */
@@ -65,6 +74,8 @@ export class EncryptedClient {
   private constructor(socket: WebSocket, options: EncryptedClientOptions) {
     this.#options = options;
     this.#roles = options.roles ?? DEFAULT_ROLES;
+    this.artwork = new ArtworkReceiver(this.faults);
+    this.artworkChannels = options.artworkChannels ?? DEFAULT_ARTWORK;
     this.player = {
       volume: 100,
       muted: false,
@@ -160,6 +171,9 @@ export class EncryptedClient {
     this.available = available;
     const payload: Record<string, unknown> = { available };
     if (this.#roles.includes("player@v1")) payload.player = structuredClone(this.player);
+    if (this.#roles.includes("artwork@v1")) {
+      payload.artwork = { channels: structuredClone(this.artworkChannels) };
+    }
     this.#stateSent = true;
     this.send("client/state", payload);
   }
@@ -268,10 +282,13 @@ export class EncryptedClient {
     if (type === "server/hello") this.#onHello();
     else if (type === "server/activate") this.#onActivate(payload);
     else if (type === "server/command") this.#onCommand(payload);
-    else if (type === "stream/start" && payload.player) this.#streaming = true;
-    else if (type === "stream/end") {
+    else if (type === "stream/start") {
+      if (payload.player) this.#streaming = true;
+      if (payload.artwork) this.artwork.onStreamStart();
+    } else if (type === "stream/end") {
       const roles = payload.roles;
       if (!Array.isArray(roles) || roles.includes("player")) this.#streaming = false;
+      if (!Array.isArray(roles) || roles.includes("artwork")) this.artwork.onStreamEnd();
     } // any other type: recorded, else ignored (connection.md: unknown types are ignored)
   }
 
@@ -303,6 +320,7 @@ export class EncryptedClient {
   }
 
   #onBinary(type: number, body: Uint8Array, arrivedUs: number) {
+    if (type >= 8 && type <= 11) return this.artwork.onBinary(type, body);
     if (type !== AUDIO_CHUNK) return; // connection.md: binary ids not implemented are ignored
     const chunk = parseAudioChunk(body, arrivedUs);
     if (!chunk) return void this.faults.push(`audio chunk of ${body.length + 1} bytes, under 13`);

@@ -1,6 +1,7 @@
 // Options and state shapes of the encrypted test client (Sendspin messaging.md, player v1).
 import type { TestSuiteName } from "../noise/responder.ts";
 import type { HeldPsks } from "./handshake.ts";
+import type { ArtworkChannelState } from "./artwork.ts";
 
 export interface AudioFormat {
   codec: "pcm" | "flac" | "opus";
@@ -37,6 +38,8 @@ export interface EncryptedClientOptions {
   psks?: HeldPsks;
   /** client/hello.unpaired_access.enabled. Default true. */
   unpairedAccess?: boolean;
+  /** client/state.artwork.channels, sent when the roles list artwork@v1. Default one album JPEG 300 x 300. */
+  artworkChannels?: ArtworkChannelState[];
   /** client/state.player.output_delay_ms. Default 0. */
   outputDelayMs?: number;
   /** "send": the initial client/state goes out at activation; "hold": the test sends it. */

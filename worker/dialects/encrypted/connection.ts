@@ -19,6 +19,7 @@ import {
   TYPE_JSON,
 } from "../../../protocol/noise/transport.ts";
 import { BINARY_PLAYER_AUDIO } from "../../../protocol/audio_chunk.ts";
+import { BINARY_ARTWORK, encryptedArtworkBodies } from "../../../protocol/artwork_frames.ts";
 import type { WebSocketConnection } from "../../edge/websocket.ts";
 import type { FramedChunk } from "../../future_audio.ts";
 import type { ClientConnection, SessionInput, Trust, Welcome } from "../connection.ts";
@@ -117,6 +118,18 @@ export class EncryptedConnection implements ClientConnection {
       const aheadUs = chunk.playAtUs - this.options.clock.nowUs();
       view.setUint32(8, Math.max(0, Math.min(MAX_SEND_AHEAD_US, Math.round(aheadUs))), false);
       this.#write(this.#sender.seal(BINARY_PLAYER_AUDIO, [header, chunk.payload]));
+    });
+  }
+
+  /**
+   * An announce and its parts back to back: one transfer is whole before any other can start,
+   * so none is ever in flight across calls and no cancel is needed. A 300 px cover is one part.
+   */
+  sendArtwork(channel: number, timestampUs: number, image: Uint8Array): void {
+    this.#whenKeyed(() => {
+      for (const body of encryptedArtworkBodies(timestampUs, image)) {
+        this.#write(this.#sender.seal(BINARY_ARTWORK + channel, body));
+      }
     });
   }
 
