@@ -9,7 +9,8 @@ import type { Logger } from "../protocol/log.ts";
 import type { AudioFormat } from "../protocol/messages.ts";
 import { CHUNK_FRAMES, SAMPLE_RATE } from "../protocol/pcm.ts";
 import { durationUs } from "../protocol/timestamps.ts";
-import type { NowPlaying, TrackInfo } from "../protocol/now_playing.ts";
+import { type NowPlaying, PARTY_COMMANDS, type PartyCommand } from "../protocol/now_playing.ts";
+import { metadataOf, PartyState } from "./party_state.ts";
 import {
   canProduce,
   createEncoder,
@@ -41,6 +42,8 @@ export interface GroupOptions {
   admits?: (session: Session) => boolean;
   /** A client began (true) or stopped (false) waiting for the operator's approval. */
   onWaiting?: (session: Session, waiting: boolean) => void;
+  /** A controller asked the party to play, pause, skip...: the coordinator decides. */
+  onCommand?: (session: Session, command: PartyCommand) => void;
 }
 
 const GROUP_ID = "party";
@@ -84,7 +87,8 @@ export class Group implements GroupPort {
   readonly outputs = new Map<string, Output>();
   readonly future = new FutureAudio();
   playing = false;
-  tags: TrackInfo = {};
+  /** What plays, told to clients when it is heard. */
+  readonly party: PartyState;
   #log: Logger;
   #onMembership;
   #hasRoom: () => boolean;
@@ -93,7 +97,6 @@ export class Group implements GroupPort {
   rejectedMessages = 0;
   #encoderOptions: EncoderOptions;
   #lastControllerState = "";
-  #lastTags = "{}";
   #paceTick = 0;
   #encoderStarts = new TokenBucket(ENCODER_START_BURST, 1_000 / ENCODER_START_INTERVAL_MS);
   #joined = 0;
@@ -105,6 +108,7 @@ export class Group implements GroupPort {
   readonly waitingSessions = new Set<Session>();
   #admits: (session: Session) => boolean;
   #onWaiting?: (session: Session, waiting: boolean) => void;
+  #onCommand?: (session: Session, command: PartyCommand) => void;
 
   constructor(options: GroupOptions) {
     this.serverId = options.serverId;
@@ -117,6 +121,8 @@ export class Group implements GroupPort {
     this.#encoderOptions = options.encoderOptions ?? {};
     this.#admits = options.admits ?? (() => true);
     this.#onWaiting = options.onWaiting;
+    this.#onCommand = options.onCommand;
+    this.party = new PartyState(this.clock, () => this.#heard());
   }
 
   // --- from the coordinator ---
@@ -147,14 +153,9 @@ export class Group implements GroupPort {
     }
   }
 
-  /** What plays changed; the same tags again (a file that loops) send nothing. */
+  /** What plays from `nowPlaying.atUs` on: clients are told when that time comes. */
   onNowPlaying(nowPlaying: NowPlaying): void {
-    const tags = nowPlaying.track;
-    const text = JSON.stringify(tags);
-    if (text === this.#lastTags) return;
-    this.#lastTags = text;
-    this.tags = tags;
-    for (const session of this.sessions) this.#sendMetadata(session);
+    this.party.announce(nowPlaying);
   }
 
   /**
@@ -288,7 +289,12 @@ export class Group implements GroupPort {
     } else if (command === "mute" && typeof value === "boolean") {
       for (const player of players) player.setMuted(value);
     } else {
-      return; // play, pause, next...: not offered in supported_commands, so ignored
+      // Only what supported_commands offers now: a radio stream has no `next`.
+      const party = PARTY_COMMANDS.find((c) => c === command);
+      if (party && this.party.current.supported.includes(party)) {
+        this.#onCommand?.(session, party);
+      }
+      return;
     }
     this.#sendControllerState();
   }
@@ -365,15 +371,16 @@ export class Group implements GroupPort {
   }
 
   #controllerState() {
+    const party = this.party.current;
     const players = [...this.sessions].filter((s) => s.hasRole("player"));
     return {
       controller: {
-        supported_commands: ["volume", "mute"],
+        supported_commands: ["volume", "mute", ...party.supported],
         volume: averageVolume(players.map((p) => p.volume)),
         muted: players.length > 0 && players.every((p) => p.muted),
-        // The whole controller object (the encrypted dialect has no deltas); no playlist yet.
-        repeat: "off",
-        shuffle: false,
+        // The whole controller object: the encrypted dialect has no deltas.
+        repeat: party.repeat,
+        shuffle: party.shuffle,
       },
     };
   }
@@ -389,13 +396,16 @@ export class Group implements GroupPort {
     }
   }
 
+  /** A new state is heard: metadata clients get it whole, controllers what they may send. */
+  #heard() {
+    for (const session of this.sessions) this.#sendMetadata(session);
+    this.#sendControllerState();
+  }
+
   /** The whole now-playing state in one message: a field the source lacks is null. */
   #sendMetadata(session: Session) {
     if (!session.hasRole("metadata")) return;
-    const { title = null, artist = null, album = null } = this.tags;
-    session.send("server/state", {
-      metadata: { timestamp: this.clock.nowUs(), title, artist, album, artwork_url: null },
-    });
+    session.send("server/state", { metadata: metadataOf(this.party.current, null) });
   }
 
   #broadcast(type: string, payload: Record<string, unknown>) {

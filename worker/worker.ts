@@ -94,6 +94,8 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
       reportCounts();
     },
     admits: (session) => admission.admits(clientOf(session)),
+    onCommand: (session, command) =>
+      report({ type: "command", worker: index, clientId: session.clientId, command }),
     onWaiting: (session, waiting) => {
       const { clientId, displayName: name } = session;
       // One that stops waiting either plays (and says so) or leaves.
@@ -102,6 +104,7 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
       else if (!session.admitted) report({ type: "client-left", worker: index, clientId, name });
     },
   });
+  stop.signal.addEventListener("abort", () => group.party.stop());
   const dialects: DialectContext = {
     group,
     identity: identityFromPrivateKey(decodeBase64Url(config.identityKey, { byteLength: 32 })),
