@@ -44,6 +44,13 @@ export interface GroupOptions {
   onWaiting?: (session: Session, waiting: boolean) => void;
   /** A controller asked the party to play, pause, skip...: the coordinator decides. */
   onCommand?: (session: Session, command: PartyCommand) => void;
+  /**
+   * A controller set the group volume or mute. With workers, it goes to the coordinator,
+   * which hands it to every worker (`applyGroupVolume`); default: applied here at once.
+   */
+  onGroupVolume?: (change: { volume?: number; muted?: boolean }) => void;
+  /** This worker's players changed (count, sum of volumes, how many muted). */
+  onPlayers?: (players: { count: number; volumeSum: number; muted: number }) => void;
 }
 
 const GROUP_ID = "party";
@@ -109,6 +116,11 @@ export class Group implements GroupPort {
   #admits: (session: Session) => boolean;
   #onWaiting?: (session: Session, waiting: boolean) => void;
   #onCommand?: (session: Session, command: PartyCommand) => void;
+  #onGroupVolume?: (change: { volume?: number; muted?: boolean }) => void;
+  #onPlayers?: (players: { count: number; volumeSum: number; muted: number }) => void;
+  #lastPlayers = "";
+  /** The players of every worker, from the coordinator; until then, ours. */
+  #allPlayers?: { count: number; volume: number; muted: boolean };
 
   constructor(options: GroupOptions) {
     this.serverId = options.serverId;
@@ -122,6 +134,8 @@ export class Group implements GroupPort {
     this.#admits = options.admits ?? (() => true);
     this.#onWaiting = options.onWaiting;
     this.#onCommand = options.onCommand;
+    this.#onGroupVolume = options.onGroupVolume;
+    this.#onPlayers = options.onPlayers;
     this.party = new PartyState(this.clock, () => this.#heard());
   }
 
@@ -216,6 +230,7 @@ export class Group implements GroupPort {
     session.send("group/update", this.#groupState());
     if (session.hasRole("controller")) session.send("server/state", this.#controllerState());
     this.#sendMetadata(session);
+    this.#reportPlayers();
     this.#onMembership?.(session, true, this.sessions.size);
   }
 
@@ -282,21 +297,42 @@ export class Group implements GroupPort {
 
   controllerCommand(session: Session, command: string, value: number | boolean | undefined) {
     if (!session.hasRole("controller")) return;
-    const players = [...this.sessions].filter((s) => s.hasRole("player"));
     if (command === "volume" && typeof value === "number") {
-      const volumes = redistributeVolume(players.map((p) => p.volume), value);
-      players.forEach((player, i) => player.setVolume(volumes[i]));
+      this.#groupVolume({ volume: value });
     } else if (command === "mute" && typeof value === "boolean") {
-      for (const player of players) player.setMuted(value);
+      this.#groupVolume({ muted: value });
     } else {
       // Only what supported_commands offers now: a radio stream has no `next`.
       const party = PARTY_COMMANDS.find((c) => c === command);
       if (party && this.party.current.supported.includes(party)) {
         this.#onCommand?.(session, party);
       }
-      return;
     }
+  }
+
+  /**
+   * The group's volume or mute, for this worker's players: each worker moves its own
+   * players to the requested average, so all of them together reach it too.
+   */
+  applyGroupVolume(change: { volume?: number; muted?: boolean }): void {
+    const players = [...this.sessions].filter((s) => s.hasRole("player"));
+    if (change.volume !== undefined) {
+      const volumes = redistributeVolume(players.map((p) => p.volume), change.volume);
+      players.forEach((player, i) => player.setVolume(volumes[i]));
+    }
+    if (change.muted !== undefined) { for (const player of players) player.setMuted(change.muted); }
     this.#sendControllerState();
+  }
+
+  /** The players of every worker together (from the coordinator). */
+  setAllPlayers(players: { count: number; volume: number; muted: boolean }): void {
+    this.#allPlayers = players;
+    this.#sendControllerState();
+  }
+
+  #groupVolume(change: { volume?: number; muted?: boolean }): void {
+    if (this.#onGroupVolume) this.#onGroupVolume(change);
+    else this.applyGroupVolume(change);
   }
 
   /** The running output of `requested`'s format, or a new one if an encoder may start. */
@@ -376,8 +412,8 @@ export class Group implements GroupPort {
     return {
       controller: {
         supported_commands: ["volume", "mute", ...party.supported],
-        volume: averageVolume(players.map((p) => p.volume)),
-        muted: players.length > 0 && players.every((p) => p.muted),
+        volume: this.#allPlayers?.volume ?? averageVolume(players.map((p) => p.volume)),
+        muted: this.#allPlayers?.muted ?? (players.length > 0 && players.every((p) => p.muted)),
         // The whole controller object: the encrypted dialect has no deltas.
         repeat: party.repeat,
         shuffle: party.shuffle,
@@ -387,6 +423,7 @@ export class Group implements GroupPort {
 
   /** Sent only when volume or mute changed: clients report their state every 5 s. */
   #sendControllerState() {
+    this.#reportPlayers();
     const state = this.#controllerState();
     const text = JSON.stringify(state);
     if (text === this.#lastControllerState) return;
@@ -394,6 +431,21 @@ export class Group implements GroupPort {
     for (const session of this.sessions) {
       if (session.hasRole("controller")) session.send("server/state", state);
     }
+  }
+
+  /** Our players, to the coordinator, when they changed. */
+  #reportPlayers() {
+    if (!this.#onPlayers) return;
+    const players = [...this.sessions].filter((s) => s.hasRole("player"));
+    const report = {
+      count: players.length,
+      volumeSum: players.reduce((sum, p) => sum + p.volume, 0),
+      muted: players.filter((p) => p.muted).length,
+    };
+    const text = JSON.stringify(report);
+    if (text === this.#lastPlayers) return;
+    this.#lastPlayers = text;
+    this.#onPlayers(report);
   }
 
   /** A new state is heard: metadata clients get it whole, controllers what they may send. */

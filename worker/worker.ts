@@ -96,6 +96,8 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
     admits: (session) => admission.admits(clientOf(session)),
     onCommand: (session, command) =>
       report({ type: "command", worker: index, clientId: session.clientId, command }),
+    onGroupVolume: (change) => report({ type: "group-volume", worker: index, ...change }),
+    onPlayers: (players) => report({ type: "players", worker: index, ...players }),
     onWaiting: (session, waiting) => {
       const { clientId, displayName: name } = session;
       // One that stops waiting either plays (and says so) or leaves.
@@ -129,6 +131,12 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
         return true;
       case "stopped":
         group.onStopped();
+        return true;
+      case "group-volume":
+        group.applyGroupVolume(message);
+        return true;
+      case "players":
+        group.setAllPlayers(message);
         return true;
       case "totals":
         totals = message;

@@ -73,6 +73,8 @@ const DOWN_SAMPLES: OnePerType<DownMessage> = {
     },
   },
   stopped: { type: "stopped" },
+  "group-volume": { type: "group-volume", volume: 35 },
+  players: { type: "players", count: 3, volume: 57, muted: false },
   totals: { type: "totals", total: 3, perWorker: [1, 2], rejected: 7 },
   "clock-answer": { type: "clock-answer", sentUs: 5_123_456.5, coordinatorUs: 98_765_432_101 },
   approvals: { type: "approvals", clientIds: ["zo060cy2M-x7cMF4FKXHbs0CloUFDTRHRboFhw5YfVk"] },
@@ -101,6 +103,8 @@ const UP_SAMPLES: OnePerType<UpMessage> = {
   listeners: { type: "listeners", worker: 0, count: 2, rejected: 5 },
   error: { type: "error", worker: 1, message: "boom\nwith a second line" },
   command: { type: "command", worker: 1, clientId: "b", command: "next" },
+  "group-volume": { type: "group-volume", worker: 0, muted: true },
+  players: { type: "players", worker: 1, count: 2, volumeSum: 130, muted: 1 },
   "clock-probe": { type: "clock-probe", worker: 1, sentUs: 1_234_567.25 },
   alive: { type: "alive", worker: 1 },
 };
