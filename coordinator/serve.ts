@@ -81,7 +81,7 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
   const workerConfig = (index: number, port: number): WorkerConfig => ({
     index,
     name: config.name,
-    serverId: `${serverId}-w${index}`,
+    serverId: config.serverId ?? `${serverId}-w${index}`,
     host: config.host,
     port,
     reusePort: config.workers > 1 && !portPerWorker,
@@ -145,16 +145,19 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
       log.warn(`the console stopped: ${error?.message ?? error}`)
     )
     : undefined;
-  const advertised = advertise({
-    serverId,
-    name: config.name,
-    port,
-    // Only an address other machines can reach is worth announcing; an explicit --host is.
-    address: /^\d+\.\d+\.\d+\.\d+$/.test(host) && (host !== "127.0.0.1" || host === config.host)
-      ? host
-      : undefined,
-    log,
-  });
+  // --no-mdns: a harness (or a host on a network that must not hear of it) asked for none.
+  const advertised = config.mdns
+    ? advertise({
+      serverId,
+      name: config.name,
+      port,
+      // Only an address other machines can reach is worth announcing; an explicit --host is.
+      address: /^\d+\.\d+\.\d+\.\d+$/.test(host) && (host !== "127.0.0.1" || host === config.host)
+        ? host
+        : undefined,
+      log,
+    })
+    : undefined;
   if (portPerWorker && config.workers > 1) {
     const ports = workers.slots.map((s) => s.port).join(", ");
     log.info(`Workers listen on ports ${ports}: put a reverse proxy in front for one URL`);
