@@ -25,6 +25,7 @@ import { Approvals } from "./approvals.ts";
 import { type Identity, IdentityError, loadIdentity, shortId } from "./identity.ts";
 import { OperatorConsole } from "./operator_console.ts";
 import { settingsFolder } from "./private_files.ts";
+import { Summary } from "./summary.ts";
 
 /** The player page's files, which every worker serves. */
 export const ASSETS_DIR = fileURLToPath(new URL("../web/dist/", import.meta.url));
@@ -94,7 +95,18 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
     guests: config.guests,
     legacy: config.legacy,
     approved: approvals.ids(),
+    recordClients: config.summary !== undefined,
   });
+  let summary: Summary | undefined;
+  try {
+    summary = config.summary === undefined ? undefined : new Summary(config.summary, {
+      name: config.name,
+      serverId: config.serverId ?? serverId,
+      encryptedServerId: identity.serverId,
+    });
+  } catch (error) {
+    throw new ServeError((error as Error).message);
+  }
   let playback: Playback | undefined = undefined;
   const noneLeft = Promise.withResolvers<void>();
   const workers: WorkerPool = new WorkerPool({
@@ -107,6 +119,7 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
     onNoneLeft: () => noneLeft.resolve(),
     onWaiting: (clientId, name, needs) => operator.clientWaiting(clientId, name, needs),
     onLeft: (clientId) => operator.clientGone(clientId),
+    onClientSummary: (client) => summary?.add(client),
     spawn: (index, port, onStatus) =>
       config.workers === 1
         ? startInProcessWorker(options.runWorker, workerConfig(index, port), { log, onStatus })
@@ -186,6 +199,11 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
   await (await advertised)?.stop();
   await playback.setWanted(false);
   await workers.stop();
+  try {
+    summary?.write();
+  } catch (error) {
+    throw new ServeError((error as Error).message);
+  }
   if (why === "no workers") {
     throw new ServeError("every worker keeps crashing: nobody can listen, so the server stops");
   }

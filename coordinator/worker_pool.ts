@@ -13,6 +13,7 @@ import type { Logger } from "../protocol/log.ts";
 import { systemClock } from "../protocol/clock.ts";
 import { sleepMs } from "../protocol/sleep.ts";
 import type { NowPlaying } from "../protocol/now_playing.ts";
+import type { ClientSummary } from "../protocol/client_summary.ts";
 import { CHUNK_FRAMES, SAMPLE_RATE } from "../protocol/pcm.ts";
 import { durationUs } from "../protocol/timestamps.ts";
 import type { StampedChunk } from "./timeline.ts";
@@ -35,6 +36,8 @@ export interface WorkerPoolOptions {
   /** A client waits for the operator's approval; and any client left. */
   onWaiting?: (clientId: string, name: string, needs: "approval" | "pairing") => void;
   onLeft?: (clientId: string) => void;
+  /** A client left, with what it said and was sent (`--summary`). */
+  onClientSummary?: (summary: ClientSummary) => void;
 }
 
 /** A worker that dies this many times within CRASH_WINDOW_MS is given up on. */
@@ -254,6 +257,8 @@ export class WorkerPool {
         return this.#countsChanged();
       case "error":
         return log.error(`worker ${message.worker}: ${message.message}`);
+      case "client-summary":
+        return this.#options.onClientSummary?.(message.summary);
       case "group-volume": {
         const { volume, muted } = message;
         return this.#broadcast(encodeDown({ type: "group-volume", volume, muted }));

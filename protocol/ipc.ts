@@ -5,6 +5,7 @@
  * upward message names its worker.
  */
 import type { NowPlaying, PartyCommand } from "./now_playing.ts";
+import type { ClientSummary } from "./client_summary.ts";
 import { concat } from "./concat.ts";
 import type { WorkerConfig } from "./worker_config.ts";
 
@@ -53,6 +54,8 @@ export type UpMessage =
   | { type: "group-volume"; worker: number; volume?: number; muted?: boolean }
   /** This worker's players: how many, the sum of their volumes, how many are muted. */
   | { type: "players"; worker: number; count: number; volumeSum: number; muted: number }
+  /** A client left (or the worker stops): what it said and was sent, for `--summary`. */
+  | { type: "client-summary"; worker: number; summary: ClientSummary }
   /** A controller client asked the party to play, pause, skip...: the coordinator decides. */
   | { type: "command"; worker: number; clientId: string; command: PartyCommand }
   /** Asks for the coordinator's clock; `sentUs` is the worker's own clock. */

@@ -49,6 +49,8 @@ export interface GroupOptions {
    * which hands it to every worker (`applyGroupVolume`); default: applied here at once.
    */
   onGroupVolume?: (change: { volume?: number; muted?: boolean }) => void;
+  /** Keep a record of every client for `--summary`; default false. */
+  recordsClients?: boolean;
   /** This worker's players changed (count, sum of volumes, how many muted). */
   onPlayers?: (players: { count: number; volumeSum: number; muted: number }) => void;
 }
@@ -93,6 +95,7 @@ export class Group implements GroupPort {
   /** Output formats by format key. */
   readonly outputs = new Map<string, Output>();
   readonly future = new FutureAudio();
+  readonly recordsClients: boolean;
   playing = false;
   /** What plays, told to clients when it is heard. */
   readonly party: PartyState;
@@ -134,6 +137,7 @@ export class Group implements GroupPort {
     this.#admits = options.admits ?? (() => true);
     this.#onWaiting = options.onWaiting;
     this.#onCommand = options.onCommand;
+    this.recordsClients = options.recordsClients ?? false;
     this.#onGroupVolume = options.onGroupVolume;
     this.#onPlayers = options.onPlayers;
     this.party = new PartyState(this.clock, () => this.#heard());

@@ -4,6 +4,7 @@
  * Shared state (audio, volume, metadata) lives in the group, which the session asks and
  * never edits; this file is the protocol with one client.
  */
+import { ClientRecord } from "./client_record.ts";
 import type { Clock } from "../protocol/clock.ts";
 import {
   type AudioFormat,
@@ -23,6 +24,8 @@ import { SendQueue } from "./send_queue.ts";
 /** What a session needs from its group. */
 export interface GroupPort {
   readonly serverId: string;
+  /** Keep a record of every client for `--summary`. */
+  readonly recordsClients?: boolean;
   readonly name: string;
   readonly clock: Clock;
   /** Whether one more listener may join. */
@@ -92,9 +95,13 @@ export class Session implements SessionInput {
   #helloTimer?: ReturnType<typeof setTimeout>;
   #closed = false;
   #budget = new TokenBucket(BURST_MESSAGES, MESSAGES_PER_SECOND);
+  /** What this client said and was sent, when the party keeps a summary (`--summary`). */
+  readonly record?: ClientRecord;
 
   constructor(readonly connection: ClientConnection, readonly group: GroupPort) {
-    this.#queue = new SendQueue(connection, group.clock, MAX_LEAD_US);
+    this.record = group.recordsClients ? new ClientRecord() : undefined;
+    const sink = this.record ? this.record.recording(connection) : connection;
+    this.#queue = new SendQueue(sink, group.clock, MAX_LEAD_US);
     this.#helloTimer = setTimeout(
       () => this.close(CLOSE_POLICY, "no client/hello within 5 s"),
       HELLO_TIMEOUT_MS,
@@ -167,6 +174,8 @@ export class Session implements SessionInput {
       case "client/leave":
         return this.#becameUnavailable();
       case "client/command": {
+        const { type: _, ...command } = message;
+        this.record?.commands.push(command);
         const value = message.command === "mute" ? message.mute : message.volume;
         return this.group.controllerCommand(this, message.command, value);
       }
@@ -189,6 +198,7 @@ export class Session implements SessionInput {
     }
     if (!this.group.hasRoom()) return this.close(CLOSE_TRY_LATER, "the party is full: try later");
     this.hello = hello;
+    if (this.record) this.record.hello = { ...hello };
     const support = hello.player_support;
     const roles = activeRoles(hello.supported_roles);
     const candidates = producibleFormats(support?.supported_formats ?? []);
@@ -326,7 +336,7 @@ export class Session implements SessionInput {
     this.#queue.push(chunk);
     if (!this.#streamStarted && this.stream) {
       this.#streamStarted = true;
-      this.connection.send("stream/start", {
+      this.send("stream/start", {
         player: { ...this.stream.format, codec_header: this.stream.codecHeader },
       });
       this.#queue.flush(); // the first chunk at once; later ones go at this listener's pace slot
@@ -360,7 +370,9 @@ export class Session implements SessionInput {
   }
 
   send(type: string, payload: Record<string, unknown>): void {
-    if (!this.#closed) this.connection.send(type, payload);
+    if (this.#closed) return;
+    this.connection.send(type, payload);
+    this.record?.sent(type, payload);
   }
 
   close(code: number, reason: string): void {

@@ -84,8 +84,11 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
     hasRoom: (): boolean => status().total < config.maxClients,
     // Refusals are reported at most once a second: a flood must not flood the coordinator too.
     onRejected: () => rejectReport ??= setTimeout(reportCounts, 1_000),
+    recordsClients: config.recordClients,
     onMembership: (session, joined, count) => {
       pace(count > 0);
+      const summary = joined ? undefined : session.record?.summary();
+      if (summary) report({ type: "client-summary", worker: index, summary });
       const { clientId, displayName: name } = session;
       if (joined) {
         const trust = admission.mark(clientOf(session));

@@ -49,6 +49,7 @@ const CONFIG: WorkerConfig = {
   guests: "ask",
   legacy: false,
   approved: ["zo060cy2M-x7cMF4FKXHbs0CloUFDTRHRboFhw5YfVk"],
+  recordClients: true,
 };
 
 const DOWN_SAMPLES: OnePerType<DownMessage> = {
@@ -103,6 +104,17 @@ const UP_SAMPLES: OnePerType<UpMessage> = {
   listeners: { type: "listeners", worker: 0, count: 2, rejected: 5 },
   error: { type: "error", worker: 1, message: "boom\nwith a second line" },
   command: { type: "command", worker: 1, clientId: "b", command: "next" },
+  "client-summary": {
+    type: "client-summary",
+    worker: 0,
+    summary: {
+      hello: { client_id: "a", name: "Phone" },
+      formats: [{ codec: "flac", sample_rate: 48_000, channels: 2, bit_depth: 16 }],
+      audio: { chunks: 2, bytes: 3_000, sha256: "ab".repeat(32) },
+      metadata: [{ title: "Song" }],
+      commands: [{ command: "volume", volume: 20 }],
+    },
+  },
   "group-volume": { type: "group-volume", worker: 0, muted: true },
   players: { type: "players", worker: 1, count: 2, volumeSum: 130, muted: 1 },
   "clock-probe": { type: "clock-probe", worker: 1, sentUs: 1_234_567.25 },
@@ -176,6 +188,7 @@ const WRONG: { [K in keyof WorkerConfig]: unknown } = {
   guests: "sometimes",
   legacy: "on",
   approved: "all",
+  recordClients: "yes",
 };
 const FIELDS = Object.keys(WRONG) as (keyof WorkerConfig)[];
 
