@@ -46,6 +46,12 @@ export interface ServeConfig {
   guests: GuestPolicy;
   /** Legacy (unencrypted v1) clients may play; default true (the page speaks it). */
   legacy: boolean;
+  /** The legacy dialect's server_id on every worker (a harness's); default one per worker. */
+  serverId?: string;
+  /** Announce the party on mDNS; default true. */
+  mdns: boolean;
+  /** Where to write what every client was sent, at exit (a harness's); default nowhere. */
+  summary?: string;
 }
 
 export const DEFAULT_PORT = 8927;
@@ -91,6 +97,9 @@ const OPTIONS = {
   "port-per-worker": { type: "boolean" },
   guests: { type: "string" },
   legacy: { type: "string" },
+  "server-id": { type: "string" },
+  "no-mdns": { type: "boolean" },
+  summary: { type: "string" },
 } as const;
 
 /** Every option `serve` accepts, as typed on the command line. */
@@ -98,7 +107,7 @@ export const SERVE_OPTION_NAMES: readonly string[] = Object.keys(OPTIONS).map((n
   `--${name}`
 );
 
-type SwitchOption = "demo" | "port-per-worker";
+type SwitchOption = "demo" | "port-per-worker" | "no-mdns";
 type StringOption = Exclude<keyof typeof OPTIONS, SwitchOption | "help">;
 
 interface Flags {
@@ -171,6 +180,12 @@ export function parseServeArgs(
   const portPerWorker = flags.switches.has("port-per-worker");
   const guests = checkChoice(flags.values.guests, "--guests", GUEST_POLICIES, "open");
   const legacy = checkChoice(flags.values.legacy, "--legacy", ["on", "off"], "on") === "on";
+  const serverId = flags.values["server-id"] !== undefined
+    ? checkServerId(flags.values["server-id"])
+    : undefined;
+  const summary = flags.values.summary !== undefined
+    ? checkName(flags.values.summary, "--summary")
+    : undefined;
   return {
     source,
     port,
@@ -184,7 +199,20 @@ export function parseServeArgs(
     portPerWorker,
     guests,
     legacy,
+    mdns: !flags.switches.has("no-mdns"),
+    ...(serverId !== undefined ? { serverId } : {}),
+    ...(summary !== undefined ? { summary } : {}),
   };
+}
+
+/** A server_id a client can show and compare: 1-128 printable ASCII characters. */
+function checkServerId(value: string): string {
+  if (!/^[\x21-\x7e]{1,128}$/.test(value)) {
+    throw new ConfigError(
+      `--server-id must be 1 to 128 printable characters without spaces (got ${quote(value)})`,
+    );
+  }
+  return value;
 }
 
 /** One of `choices`, or `fallback` when the option is not given. */

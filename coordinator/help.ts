@@ -31,6 +31,13 @@ Options:
                          or the operator approves each one in the console (default: open)
   --legacy on|off        let legacy (unencrypted) clients play; the built-in page is one
                          (default: on)
+  --server-id ID         the server_id legacy clients see, the same on every worker
+                         (default: one per worker, from the server's key); encrypted
+                         clients always see the key's id
+  --no-mdns              do not announce the party on the network (mDNS)
+  --summary FILE         at exit, write what every client said and was sent (hello, format,
+                         sha256 of its audio, metadata, commands) to FILE as JSON, for a
+                         test harness (default: none)
   -h, --help             show this help and exit
 
 Settings file: ~/.config/sendspin/settings-serve.json

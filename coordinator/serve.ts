@@ -26,6 +26,7 @@ import { type Identity, IdentityError, loadIdentity, shortId } from "./identity.
 import { OperatorConsole } from "./operator_console.ts";
 import { Covers } from "./artwork/covers.ts";
 import { settingsFolder } from "./private_files.ts";
+import { Summary } from "./summary.ts";
 
 /** The player page's files, which every worker serves. */
 export const ASSETS_DIR = fileURLToPath(new URL("../web/dist/", import.meta.url));
@@ -89,7 +90,7 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
   const workerConfig = (index: number, port: number): WorkerConfig => ({
     index,
     name: config.name,
-    serverId: `${serverId}-w${index}`,
+    serverId: config.serverId ?? `${serverId}-w${index}`,
     host: config.host,
     port,
     reusePort: config.workers > 1 && !portPerWorker,
@@ -102,7 +103,18 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
     guests: config.guests,
     legacy: config.legacy,
     approved: approvals.ids(),
+    recordClients: config.summary !== undefined,
   });
+  let summary: Summary | undefined;
+  try {
+    summary = config.summary === undefined ? undefined : new Summary(config.summary, {
+      name: config.name,
+      serverId: config.serverId ?? serverId,
+      encryptedServerId: identity.serverId,
+    });
+  } catch (error) {
+    throw new ServeError((error as Error).message);
+  }
   let playback: Playback | undefined = undefined;
   const noneLeft = Promise.withResolvers<void>();
   const workers: WorkerPool = new WorkerPool({
@@ -115,6 +127,7 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
     onNoneLeft: () => noneLeft.resolve(),
     onWaiting: (clientId, name, needs) => operator.clientWaiting(clientId, name, needs),
     onLeft: (clientId) => operator.clientGone(clientId),
+    onClientSummary: (client) => summary?.add(client),
     spawn: (index, port, onStatus) =>
       config.workers === 1
         ? startInProcessWorker(options.runWorker, workerConfig(index, port), { log, onStatus })
@@ -153,16 +166,19 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
       log.warn(`the console stopped: ${error?.message ?? error}`)
     )
     : undefined;
-  const advertised = advertise({
-    serverId,
-    name: config.name,
-    port,
-    // Only an address other machines can reach is worth announcing; an explicit --host is.
-    address: /^\d+\.\d+\.\d+\.\d+$/.test(host) && (host !== "127.0.0.1" || host === config.host)
-      ? host
-      : undefined,
-    log,
-  });
+  // --no-mdns: a harness (or a host on a network that must not hear of it) asked for none.
+  const advertised = config.mdns
+    ? advertise({
+      serverId,
+      name: config.name,
+      port,
+      // Only an address other machines can reach is worth announcing; an explicit --host is.
+      address: /^\d+\.\d+\.\d+\.\d+$/.test(host) && (host !== "127.0.0.1" || host === config.host)
+        ? host
+        : undefined,
+      log,
+    })
+    : undefined;
   if (portPerWorker && config.workers > 1) {
     const ports = workers.slots.map((s) => s.port).join(", ");
     log.info(`Workers listen on ports ${ports}: put a reverse proxy in front for one URL`);
@@ -191,6 +207,11 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
   await (await advertised)?.stop();
   await playback.setWanted(false);
   await workers.stop();
+  try {
+    summary?.write();
+  } catch (error) {
+    throw new ServeError((error as Error).message);
+  }
   if (why === "no workers") {
     throw new ServeError("every worker keeps crashing: nobody can listen, so the server stops");
   }

@@ -13,6 +13,7 @@ import type { Logger } from "../protocol/log.ts";
 import { systemClock } from "../protocol/clock.ts";
 import { sleepMs } from "../protocol/sleep.ts";
 import type { NowPlaying } from "../protocol/now_playing.ts";
+import type { ClientSummary } from "../protocol/client_summary.ts";
 import { CHUNK_FRAMES, SAMPLE_RATE } from "../protocol/pcm.ts";
 import { durationUs } from "../protocol/timestamps.ts";
 import type { StampedChunk } from "./timeline.ts";
@@ -35,6 +36,8 @@ export interface WorkerPoolOptions {
   /** A client waits for the operator's approval; and any client left. */
   onWaiting?: (clientId: string, name: string, needs: "approval" | "pairing") => void;
   onLeft?: (clientId: string) => void;
+  /** A client left, with what it said and was sent (`--summary`). */
+  onClientSummary?: (summary: ClientSummary) => void;
 }
 
 /** A worker that dies this many times within CRASH_WINDOW_MS is given up on. */
@@ -69,6 +72,8 @@ interface Slot {
   listened: boolean;
   /** It crashed too often and is not replaced any more. */
   givenUp?: boolean;
+  /** Its players, as it last reported them. */
+  players?: { count: number; volumeSum: number; muted: number };
   /** Heartbeat checks since its last report; undefined until its first report. */
   silentChecks?: number;
   /** Why the pool stopped it, if it did. */
@@ -203,6 +208,7 @@ export class WorkerPool {
       });
     }
     link.send(this.#totalsFrame(), { key: "totals" });
+    link.send(this.#playersFrame(), { key: "players" });
     if (this.#approvals) {
       link.send(encodeDown({ type: "approvals", clientIds: this.#approvals }), {
         key: "approvals",
@@ -272,6 +278,17 @@ export class WorkerPool {
         return this.#countsChanged();
       case "error":
         return log.error(`worker ${message.worker}: ${message.message}`);
+      case "client-summary":
+        return this.#options.onClientSummary?.(message.summary);
+      case "group-volume": {
+        const { volume, muted } = message;
+        return this.#broadcast(encodeDown({ type: "group-volume", volume, muted }));
+      }
+      case "players": {
+        const { count, volumeSum, muted } = message;
+        slot.players = { count, volumeSum, muted };
+        return this.#playersChanged();
+      }
     }
   }
 
@@ -284,6 +301,20 @@ export class WorkerPool {
       slot.stoppedBecause = `it hung (no heartbeat for ${seconds} s)`;
       slot.link.kill();
     }
+  }
+
+  /** Controllers on every worker show the players of all of them. */
+  #playersChanged(): void {
+    this.#broadcast(this.#playersFrame(), { key: "players" });
+  }
+
+  #playersFrame(): Uint8Array {
+    const reports = this.slots.map((s) => s.players).filter((p) => p !== undefined);
+    const count = reports.reduce((sum, p) => sum + p.count, 0);
+    const volumeSum = reports.reduce((sum, p) => sum + p.volumeSum, 0);
+    const muted = reports.reduce((sum, p) => sum + p.muted, 0);
+    const volume = count ? Math.round(volumeSum / count) : 100;
+    return encodeDown({ type: "players", count, volume, muted: count > 0 && muted === count });
   }
 
   #countsChanged(): void {
@@ -309,6 +340,10 @@ export class WorkerPool {
     if (slot.count) {
       slot.count = 0;
       this.#countsChanged();
+    }
+    if (slot.players) {
+      slot.players = undefined;
+      this.#playersChanged();
     }
     const nowMs = performance.now();
     const recent = slot.crashes.filter((t) => nowMs - t < CRASH_WINDOW_MS);

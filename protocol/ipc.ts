@@ -5,6 +5,7 @@
  * upward message names its worker.
  */
 import type { NowPlaying, PartyCommand } from "./now_playing.ts";
+import type { ClientSummary } from "./client_summary.ts";
 import { concat } from "./concat.ts";
 import type { WorkerConfig } from "./worker_config.ts";
 
@@ -24,6 +25,10 @@ export type DownMessage =
   | { type: "stopped" }
   /** Listeners per worker, and client messages refused by all workers so far. */
   | { type: "totals"; total: number; perWorker: number[]; rejected: number }
+  /** A controller set the group's volume or mute: every worker applies it to its players. */
+  | { type: "group-volume"; volume?: number; muted?: boolean }
+  /** The players of every worker together, as controllers show them. */
+  | { type: "players"; count: number; volume: number; muted: boolean }
   /** The client ids the operator has approved now (the whole set). */
   | { type: "approvals"; clientIds: string[] }
   /** Answer to a clock probe: the coordinator's clock when it read the probe. */
@@ -50,6 +55,12 @@ export type UpMessage =
   /** The worker's listener count and how many client messages it has refused so far. */
   | { type: "listeners"; worker: number; count: number; rejected: number }
   | { type: "error"; worker: number; message: string }
+  /** A controller set the group's volume or mute: for the players of every worker. */
+  | { type: "group-volume"; worker: number; volume?: number; muted?: boolean }
+  /** This worker's players: how many, the sum of their volumes, how many are muted. */
+  | { type: "players"; worker: number; count: number; volumeSum: number; muted: number }
+  /** A client left (or the worker stops): what it said and was sent, for `--summary`. */
+  | { type: "client-summary"; worker: number; summary: ClientSummary }
   /** A controller client asked the party to play, pause, skip...: the coordinator decides. */
   | { type: "command"; worker: number; clientId: string; command: PartyCommand }
   /** Asks for the coordinator's clock; `sentUs` is the worker's own clock. */

@@ -41,6 +41,8 @@ export interface WorkerConfig {
   legacy: boolean;
   /** Client ids (static keys) the operator approved; later changes come as `approvals`. */
   approved: string[];
+  /** Keep a record of every client and report it when it leaves (`--summary`). */
+  recordClients: boolean;
 }
 
 export type GuestPolicy = "open" | "ask";
@@ -75,6 +77,7 @@ export function checkWorkerConfig(value: unknown): WorkerConfig {
   need(isInt(c.maxClients, 1, Number.MAX_SAFE_INTEGER), "maxClients");
   const isStrings = (v: unknown) => Array.isArray(v) && v.every((u) => typeof u === "string");
   need(isStrings(c.dial), "dial");
+  need(typeof c.recordClients === "boolean", "recordClients");
   need(
     typeof c.identityKey === "string" && /^[A-Za-z0-9_-]{43}$/.test(c.identityKey),
     "identityKey",
@@ -98,6 +101,7 @@ export function checkWorkerConfig(value: unknown): WorkerConfig {
     guests: c.guests as GuestPolicy,
     legacy: c.legacy as boolean,
     approved: [...c.approved as string[]],
+    recordClients: c.recordClients as boolean,
   };
 }
 

@@ -9,7 +9,8 @@ import type { Logger } from "../protocol/log.ts";
 import type { AudioFormat } from "../protocol/messages.ts";
 import { CHUNK_FRAMES, SAMPLE_RATE } from "../protocol/pcm.ts";
 import { durationUs } from "../protocol/timestamps.ts";
-import type { NowPlaying, TrackInfo } from "../protocol/now_playing.ts";
+import { type NowPlaying, PARTY_COMMANDS, type PartyCommand } from "../protocol/now_playing.ts";
+import { metadataOf, PartyState } from "./party_state.ts";
 import {
   canProduce,
   createEncoder,
@@ -44,6 +45,17 @@ export interface GroupOptions {
   onWaiting?: (session: Session, waiting: boolean) => void;
   /** The worker's covers (artwork@v1); default none: the role is not offered. */
   artwork?: ArtworkRole;
+  /** A controller asked the party to play, pause, skip...: the coordinator decides. */
+  onCommand?: (session: Session, command: PartyCommand) => void;
+  /**
+   * A controller set the group volume or mute. With workers, it goes to the coordinator,
+   * which hands it to every worker (`applyGroupVolume`); default: applied here at once.
+   */
+  onGroupVolume?: (change: { volume?: number; muted?: boolean }) => void;
+  /** Keep a record of every client for `--summary`; default false. */
+  recordsClients?: boolean;
+  /** This worker's players changed (count, sum of volumes, how many muted). */
+  onPlayers?: (players: { count: number; volumeSum: number; muted: number }) => void;
 }
 
 const GROUP_ID = "party";
@@ -87,8 +99,10 @@ export class Group implements GroupPort {
   readonly outputs = new Map<string, Output>();
   readonly future = new FutureAudio();
   readonly artwork?: ArtworkRole;
+  readonly recordsClients: boolean;
   playing = false;
-  tags: TrackInfo = {};
+  /** What plays, told to clients when it is heard. */
+  readonly party: PartyState;
   #log: Logger;
   #onMembership;
   #hasRoom: () => boolean;
@@ -97,7 +111,6 @@ export class Group implements GroupPort {
   rejectedMessages = 0;
   #encoderOptions: EncoderOptions;
   #lastControllerState = "";
-  #lastTags = "{}";
   #paceTick = 0;
   #encoderStarts = new TokenBucket(ENCODER_START_BURST, 1_000 / ENCODER_START_INTERVAL_MS);
   #joined = 0;
@@ -109,6 +122,12 @@ export class Group implements GroupPort {
   readonly waitingSessions = new Set<Session>();
   #admits: (session: Session) => boolean;
   #onWaiting?: (session: Session, waiting: boolean) => void;
+  #onCommand?: (session: Session, command: PartyCommand) => void;
+  #onGroupVolume?: (change: { volume?: number; muted?: boolean }) => void;
+  #onPlayers?: (players: { count: number; volumeSum: number; muted: number }) => void;
+  #lastPlayers = "";
+  /** The players of every worker, from the coordinator; until then, ours. */
+  #allPlayers?: { count: number; volume: number; muted: boolean };
 
   constructor(options: GroupOptions) {
     this.serverId = options.serverId;
@@ -122,6 +141,11 @@ export class Group implements GroupPort {
     this.#admits = options.admits ?? (() => true);
     this.#onWaiting = options.onWaiting;
     this.artwork = options.artwork;
+    this.#onCommand = options.onCommand;
+    this.recordsClients = options.recordsClients ?? false;
+    this.#onGroupVolume = options.onGroupVolume;
+    this.#onPlayers = options.onPlayers;
+    this.party = new PartyState(this.clock, () => this.#heard());
   }
 
   // --- from the coordinator ---
@@ -152,14 +176,9 @@ export class Group implements GroupPort {
     }
   }
 
-  /** What plays changed; the same tags again (a file that loops) send nothing. */
+  /** What plays from `nowPlaying.atUs` on: clients are told when that time comes. */
   onNowPlaying(nowPlaying: NowPlaying): void {
-    const tags = nowPlaying.track;
-    const text = JSON.stringify(tags);
-    if (text === this.#lastTags) return;
-    this.#lastTags = text;
-    this.tags = tags;
-    for (const session of this.sessions) this.#sendMetadata(session);
+    this.party.announce(nowPlaying);
   }
 
   /**
@@ -220,6 +239,7 @@ export class Group implements GroupPort {
     session.send("group/update", this.#groupState());
     if (session.hasRole("controller")) session.send("server/state", this.#controllerState());
     this.#sendMetadata(session);
+    this.#reportPlayers();
     this.#onMembership?.(session, true, this.sessions.size);
   }
 
@@ -286,16 +306,42 @@ export class Group implements GroupPort {
 
   controllerCommand(session: Session, command: string, value: number | boolean | undefined) {
     if (!session.hasRole("controller")) return;
-    const players = [...this.sessions].filter((s) => s.hasRole("player"));
     if (command === "volume" && typeof value === "number") {
-      const volumes = redistributeVolume(players.map((p) => p.volume), value);
-      players.forEach((player, i) => player.setVolume(volumes[i]));
+      this.#groupVolume({ volume: value });
     } else if (command === "mute" && typeof value === "boolean") {
-      for (const player of players) player.setMuted(value);
+      this.#groupVolume({ muted: value });
     } else {
-      return; // play, pause, next...: not offered in supported_commands, so ignored
+      // Only what supported_commands offers now: a radio stream has no `next`.
+      const party = PARTY_COMMANDS.find((c) => c === command);
+      if (party && this.party.current.supported.includes(party)) {
+        this.#onCommand?.(session, party);
+      }
     }
+  }
+
+  /**
+   * The group's volume or mute, for this worker's players: each worker moves its own
+   * players to the requested average, so all of them together reach it too.
+   */
+  applyGroupVolume(change: { volume?: number; muted?: boolean }): void {
+    const players = [...this.sessions].filter((s) => s.hasRole("player"));
+    if (change.volume !== undefined) {
+      const volumes = redistributeVolume(players.map((p) => p.volume), change.volume);
+      players.forEach((player, i) => player.setVolume(volumes[i]));
+    }
+    if (change.muted !== undefined) { for (const player of players) player.setMuted(change.muted); }
     this.#sendControllerState();
+  }
+
+  /** The players of every worker together (from the coordinator). */
+  setAllPlayers(players: { count: number; volume: number; muted: boolean }): void {
+    this.#allPlayers = players;
+    this.#sendControllerState();
+  }
+
+  #groupVolume(change: { volume?: number; muted?: boolean }): void {
+    if (this.#onGroupVolume) this.#onGroupVolume(change);
+    else this.applyGroupVolume(change);
   }
 
   /** The running output of `requested`'s format, or a new one if an encoder may start. */
@@ -370,21 +416,23 @@ export class Group implements GroupPort {
   }
 
   #controllerState() {
+    const party = this.party.current;
     const players = [...this.sessions].filter((s) => s.hasRole("player"));
     return {
       controller: {
-        supported_commands: ["volume", "mute"],
-        volume: averageVolume(players.map((p) => p.volume)),
-        muted: players.length > 0 && players.every((p) => p.muted),
-        // The whole controller object (the encrypted dialect has no deltas); no playlist yet.
-        repeat: "off",
-        shuffle: false,
+        supported_commands: ["volume", "mute", ...party.supported],
+        volume: this.#allPlayers?.volume ?? averageVolume(players.map((p) => p.volume)),
+        muted: this.#allPlayers?.muted ?? (players.length > 0 && players.every((p) => p.muted)),
+        // The whole controller object: the encrypted dialect has no deltas.
+        repeat: party.repeat,
+        shuffle: party.shuffle,
       },
     };
   }
 
   /** Sent only when volume or mute changed: clients report their state every 5 s. */
   #sendControllerState() {
+    this.#reportPlayers();
     const state = this.#controllerState();
     const text = JSON.stringify(state);
     if (text === this.#lastControllerState) return;
@@ -394,13 +442,33 @@ export class Group implements GroupPort {
     }
   }
 
+  /** Our players, to the coordinator, when they changed. */
+  #reportPlayers() {
+    if (!this.#onPlayers) return;
+    const players = [...this.sessions].filter((s) => s.hasRole("player"));
+    const report = {
+      count: players.length,
+      volumeSum: players.reduce((sum, p) => sum + p.volume, 0),
+      muted: players.filter((p) => p.muted).length,
+    };
+    const text = JSON.stringify(report);
+    if (text === this.#lastPlayers) return;
+    this.#lastPlayers = text;
+    this.#onPlayers(report);
+  }
+
+  /** A new state is heard: metadata clients get it whole, controllers what they may send. */
+  #heard() {
+    for (const session of this.sessions) this.#sendMetadata(session);
+    this.#sendControllerState();
+  }
+
   /** The whole now-playing state in one message: a field the source lacks is null. */
   #sendMetadata(session: Session) {
     if (!session.hasRole("metadata")) return;
-    const { title = null, artist = null, album = null } = this.tags;
-    session.send("server/state", {
-      metadata: { timestamp: this.clock.nowUs(), title, artist, album, artwork_url: null },
-    });
+    const { artworkPath } = this.party.current;
+    const artworkUrl = artworkPath && session.origin ? `${session.origin}${artworkPath}` : null;
+    session.send("server/state", { metadata: metadataOf(this.party.current, artworkUrl) });
   }
 
   #broadcast(type: string, payload: Record<string, unknown>) {

@@ -4,6 +4,7 @@
  * Shared state (audio, volume, metadata) lives in the group, which the session asks and
  * never edits; this file is the protocol with one client.
  */
+import { ClientRecord } from "./client_record.ts";
 import type { Clock } from "../protocol/clock.ts";
 import {
   type AudioFormat,
@@ -25,6 +26,8 @@ import { SessionArtwork } from "./artwork/session_artwork.ts";
 /** What a session needs from its group. */
 export interface GroupPort {
   readonly serverId: string;
+  /** Keep a record of every client for `--summary`. */
+  readonly recordsClients?: boolean;
   readonly name: string;
   readonly clock: Clock;
   /** The worker's covers, for artwork@v1 clients; without it the role is not offered. */
@@ -97,9 +100,15 @@ export class Session implements SessionInput {
   #closed = false;
   #budget = new TokenBucket(BURST_MESSAGES, MESSAGES_PER_SECOND);
   #artwork: SessionArtwork;
+  /** What this client said and was sent, when the party keeps a summary (`--summary`). */
+  readonly record?: ClientRecord;
+  /** Where the client reached this worker (`http://host:port`), for URLs it may fetch. */
+  origin?: string;
 
   constructor(readonly connection: ClientConnection, readonly group: GroupPort) {
-    this.#queue = new SendQueue(connection, group.clock, MAX_LEAD_US);
+    this.record = group.recordsClients ? new ClientRecord() : undefined;
+    const sink = this.record ? this.record.recording(connection) : connection;
+    this.#queue = new SendQueue(sink, group.clock, MAX_LEAD_US);
     this.#artwork = new SessionArtwork(group.artwork, {
       send: (type, payload) => this.send(type, payload),
       sendArtwork: (channel, atUs, image) => {
@@ -179,6 +188,8 @@ export class Session implements SessionInput {
       case "client/leave":
         return this.#becameUnavailable();
       case "client/command": {
+        const { type: _, ...command } = message;
+        this.record?.commands.push(command);
         const value = message.command === "mute" ? message.mute : message.volume;
         return this.group.controllerCommand(this, message.command, value);
       }
@@ -203,6 +214,7 @@ export class Session implements SessionInput {
     }
     if (!this.group.hasRoom()) return this.close(CLOSE_TRY_LATER, "the party is full: try later");
     this.hello = hello;
+    if (this.record) this.record.hello = { ...hello };
     const support = hello.player_support;
     const roles = this.#artwork.roles(activeRoles(hello.supported_roles), hello);
     const candidates = producibleFormats(support?.supported_formats ?? []);
@@ -344,7 +356,7 @@ export class Session implements SessionInput {
     this.#queue.push(chunk);
     if (!this.#streamStarted && this.stream) {
       this.#streamStarted = true;
-      this.connection.send("stream/start", {
+      this.send("stream/start", {
         player: { ...this.stream.format, codec_header: this.stream.codecHeader },
       });
       this.#queue.flush(); // the first chunk at once; later ones go at this listener's pace slot
@@ -378,7 +390,9 @@ export class Session implements SessionInput {
   }
 
   send(type: string, payload: Record<string, unknown>): void {
-    if (!this.#closed) this.connection.send(type, payload);
+    if (this.#closed) return;
+    this.connection.send(type, payload);
+    this.record?.sent(type, payload);
   }
 
   close(code: number, reason: string): void {

@@ -87,8 +87,11 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
     hasRoom: (): boolean => status().total < config.maxClients,
     // Refusals are reported at most once a second: a flood must not flood the coordinator too.
     onRejected: () => rejectReport ??= setTimeout(reportCounts, 1_000),
+    recordsClients: config.recordClients,
     onMembership: (session, joined, count) => {
       pace(count > 0);
+      const summary = joined ? undefined : session.record?.summary();
+      if (summary) report({ type: "client-summary", worker: index, summary });
       const { clientId, displayName: name } = session;
       if (joined) {
         const trust = admission.mark(clientOf(session));
@@ -97,6 +100,10 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
       reportCounts();
     },
     admits: (session) => admission.admits(clientOf(session)),
+    onCommand: (session, command) =>
+      report({ type: "command", worker: index, clientId: session.clientId, command }),
+    onGroupVolume: (change) => report({ type: "group-volume", worker: index, ...change }),
+    onPlayers: (players) => report({ type: "players", worker: index, ...players }),
     onWaiting: (session, waiting) => {
       const { clientId, displayName: name } = session;
       // One that stops waiting either plays (and says so) or leaves.
@@ -105,6 +112,7 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
       else if (!session.admitted) report({ type: "client-left", worker: index, clientId, name });
     },
   });
+  stop.signal.addEventListener("abort", () => group.party.stop());
   const dialects: DialectContext = {
     group,
     identity: identityFromPrivateKey(decodeBase64Url(config.identityKey, { byteLength: 32 })),
@@ -137,6 +145,12 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
         return true;
       case "stopped":
         group.onStopped();
+        return true;
+      case "group-volume":
+        group.applyGroupVolume(message);
+        return true;
+      case "players":
+        group.setAllPlayers(message);
         return true;
       case "totals":
         totals = message;

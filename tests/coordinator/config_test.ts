@@ -171,6 +171,7 @@ Deno.test("defaults apply when neither flag nor settings say otherwise", () => {
     portPerWorker: false,
     guests: "open",
     legacy: true,
+    mdns: true,
   });
 });
 
@@ -195,6 +196,7 @@ Deno.test("the settings file beats the defaults", () => {
     portPerWorker: false,
     guests: "open",
     legacy: true,
+    mdns: true,
   });
 });
 
@@ -219,6 +221,7 @@ Deno.test("flags beat the settings file, in both --opt value and --opt=value for
     portPerWorker: false,
     guests: "open",
     legacy: true,
+    mdns: true,
   };
   const spaced = [
     "--port",
@@ -495,4 +498,25 @@ Deno.test({
       /^Cannot read settings file \/home\/dj\/\.config\/sendspin\/settings-serve\.json: .*; using defaults$/,
     );
   },
+});
+
+Deno.test("harness flags: --server-id, --no-mdns and --summary", () => {
+  const plain = parse(["--demo"]);
+  assert.equal(plain.serverId, undefined);
+  assert.equal(plain.mdns, true);
+  assert.equal(plain.summary, undefined);
+  const harness = parse([
+    "--demo",
+    "--server-id",
+    "conformance-1",
+    "--no-mdns",
+    "--summary",
+    "s.json",
+  ]);
+  assert.equal(harness.serverId, "conformance-1");
+  assert.equal(harness.mdns, false);
+  assert.equal(harness.summary, "s.json");
+  assert.match(parseError(["--demo", "--server-id", "has space"]), /--server-id must be 1 to 128/);
+  assert.match(parseError(["--demo", "--server-id="]), /--server-id must be 1 to 128/);
+  assert.match(parseError(["--demo", "--no-mdns=yes"]), /--no-mdns takes no value/);
 });

@@ -2,7 +2,7 @@
  * mDNS, run as a user would run the program, inside a network namespace this test creates
  * (loopback only, multicast on), so no multicast leaves the machine: a DNS-SD browser finds
  * the party with its TXT record, and sees it withdrawn on Ctrl+C. Without multicast, the
- * server says so once and plays on. Needs root and `ip`: without them both tests are
+ * server says so once and plays on. With --no-mdns, nothing is announced. Needs root and `ip`: without them both tests are
  * ignored, with the reason printed once.
  */
 import assert from "node:assert/strict";
@@ -155,6 +155,31 @@ Deno.test(
     }
   },
 );
+
+Deno.test("--no-mdns: the party plays and a browser finds nothing", opts, async () => {
+  const ns = await namespace(true);
+  const server = inNamespace(ns, [...serveArgs("Hidden Party"), "--no-mdns"]);
+  const serverOut = lines(server.stdout);
+  lines(server.stderr);
+  const browser = inNamespace(ns, ["run", "--allow-net", "--allow-sys", "--allow-read", BROWSER]);
+  const found = lines(browser.stdout);
+  lines(browser.stderr);
+  try {
+    await serverOut.next("the banner", (line) => line.includes("http://127.0.0.1:8927/"));
+    // Measured, not waited for: the browser queries every 500 ms; an announcer would answer.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    assert.equal(found.seen.filter((l) => l.startsWith('{"instance"')).length, 0);
+    server.kill("SIGINT");
+    assert.equal((await server.status).code, 0);
+  } finally {
+    try {
+      server.kill("SIGKILL");
+    } catch { /* exited */ }
+    browser.kill("SIGKILL");
+    await Promise.allSettled([server.status, browser.status]);
+    await ip("netns", "del", ns);
+  }
+});
 
 Deno.test("mDNS without a network: one warning, and the party plays on", opts, async (t) => {
   const ns = await namespace(false);

@@ -28,6 +28,7 @@ Deno.test("a worker process cannot run programs, read outside its assets or writ
     guests: "open",
     legacy: true,
     approved: [],
+    recordClients: false,
   });
   const entry = args.indexOf(MAIN);
   assert.ok(entry > 0, "the worker command line runs main.ts");

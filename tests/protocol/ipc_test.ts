@@ -50,6 +50,7 @@ const CONFIG: WorkerConfig = {
   guests: "ask",
   legacy: false,
   approved: ["zo060cy2M-x7cMF4FKXHbs0CloUFDTRHRboFhw5YfVk"],
+  recordClients: true,
 };
 
 const DOWN_SAMPLES: OnePerType<DownMessage> = {
@@ -80,6 +81,8 @@ const DOWN_SAMPLES: OnePerType<DownMessage> = {
     bytes: new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0xff, 0xd9]),
   },
   stopped: { type: "stopped" },
+  "group-volume": { type: "group-volume", volume: 35 },
+  players: { type: "players", count: 3, volume: 57, muted: false },
   totals: { type: "totals", total: 3, perWorker: [1, 2], rejected: 7 },
   "clock-answer": { type: "clock-answer", sentUs: 5_123_456.5, coordinatorUs: 98_765_432_101 },
   approvals: { type: "approvals", clientIds: ["zo060cy2M-x7cMF4FKXHbs0CloUFDTRHRboFhw5YfVk"] },
@@ -108,6 +111,19 @@ const UP_SAMPLES: OnePerType<UpMessage> = {
   listeners: { type: "listeners", worker: 0, count: 2, rejected: 5 },
   error: { type: "error", worker: 1, message: "boom\nwith a second line" },
   command: { type: "command", worker: 1, clientId: "b", command: "next" },
+  "client-summary": {
+    type: "client-summary",
+    worker: 0,
+    summary: {
+      hello: { client_id: "a", name: "Phone" },
+      formats: [{ codec: "flac", sample_rate: 48_000, channels: 2, bit_depth: 16 }],
+      audio: { chunks: 2, bytes: 3_000, sha256: "ab".repeat(32) },
+      metadata: [{ title: "Song" }],
+      commands: [{ command: "volume", volume: 20 }],
+    },
+  },
+  "group-volume": { type: "group-volume", worker: 0, muted: true },
+  players: { type: "players", worker: 1, count: 2, volumeSum: 130, muted: 1 },
   "clock-probe": { type: "clock-probe", worker: 1, sentUs: 1_234_567.25 },
   alive: { type: "alive", worker: 1 },
 };
@@ -193,6 +209,7 @@ const WRONG: { [K in keyof WorkerConfig]: unknown } = {
   guests: "sometimes",
   legacy: "on",
   approved: "all",
+  recordClients: "yes",
 };
 const FIELDS = Object.keys(WRONG) as (keyof WorkerConfig)[];
 

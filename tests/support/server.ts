@@ -28,6 +28,7 @@ export async function startServer(config: Partial<ServeConfig> = {}): Promise<Te
     portPerWorker: false,
     guests: "open",
     legacy: true,
+    mdns: false, // tests in this process stay off the network's service lists
     ...config,
   }, {
     signal: shutdown.signal,

@@ -60,6 +60,9 @@ export function acceptSendspin(
   );
   const startSession = (connection: LegacyConnection | EncryptedConnection) => {
     session = new Session(connection, context.group);
+    // A client that connected to us fetches covers where it reached us; one we dialled has
+    // no address of ours to use.
+    if (options.side !== "client") session.origin = originOf(socket);
     options.onSession?.(session);
     return session;
   };
@@ -156,4 +159,11 @@ function firstTypeOf(text: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** `http://address:port` of our end of `socket`, as the client reached it. */
+function originOf(socket: Socket): string | undefined {
+  const address = socket.localAddress?.replace(/^::ffff:(?=\d+\.)/, "");
+  if (!address || !socket.localPort) return undefined;
+  return `http://${address.includes(":") ? `[${address}]` : address}:${socket.localPort}`;
 }
