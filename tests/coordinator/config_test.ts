@@ -219,6 +219,8 @@ Deno.test("flags beat the settings file, in both --opt value and --opt=value for
     portPerWorker: false,
     guests: "open",
     legacy: true,
+    shuffle: false,
+    once: false,
   };
   const spaced = [
     "--port",
