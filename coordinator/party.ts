@@ -168,6 +168,15 @@ export class Party implements Source {
     }
   }
 
+  /**
+   * Reads the first track's description before anyone listens, so the first now-playing is
+   * whole; `tags` are what a start-up check of it already saw.
+   */
+  async prepare(tags?: TrackTags): Promise<void> {
+    await this.#loadInfo(this.#cursor.index);
+    if (tags) this.#onTags(this.#cursor.index, tags);
+  }
+
   setWanted(wanted: boolean): Promise<void> {
     return this.playback.setWanted(wanted);
   }

@@ -10,6 +10,7 @@ import { advertise } from "./discovery/mdns.ts";
 import { keepCasting } from "./cast/cast_device.ts";
 import { sleepMs } from "../protocol/sleep.ts";
 import type { ServeConfig } from "./config.ts";
+import type { TrackTags } from "../protocol/tags.ts";
 import { Party } from "./party.ts";
 import { resolveTracks, type Track } from "./playlist/tracks.ts";
 import { hasFfmpeg } from "./sources/ffmpeg.ts";
@@ -54,7 +55,7 @@ export interface ServeOptions {
 export async function serve(config: ServeConfig, options: ServeOptions): Promise<void> {
   const log = new Logger(config.logLevel);
   const print = options.print ?? ((text: string) => console.log(text));
-  const { tracks, useFfmpeg } = await openCheckedSource(config, log, options.signal);
+  const { tracks, useFfmpeg, tags } = await openCheckedSource(config, log, options.signal);
   if (options.signal.aborted) return; // Ctrl+C while the source was being checked
 
   const folder = "settingsFolder" in options ? options.settingsFolder : settingsFolder();
@@ -128,6 +129,7 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
     announce: (nowPlaying) => workers.broadcastNowPlaying(nowPlaying),
     onStopped: () => workers.broadcastStopped(),
   });
+  await party.prepare(tags);
   workers.broadcastNowPlaying(party.nowPlaying());
 
   let port: number;
@@ -231,34 +233,36 @@ async function openCheckedSource(
   config: ServeConfig,
   log: Logger,
   signal: AbortSignal,
-): Promise<{ tracks: Track[]; useFfmpeg: boolean }> {
+): Promise<{ tracks: Track[]; useFfmpeg: boolean; tags?: TrackTags }> {
   const useFfmpeg = config.source.kind !== "demo" && await hasFfmpeg();
   if (config.source.kind !== "demo" && !useFfmpeg) {
     log.info("ffmpeg is not installed: using the built-in decoders (WAV, FLAC, MP3, Ogg)");
   }
   let tracks: Track[];
   let source: Source;
+  let tags: TrackTags | undefined;
   try {
     tracks = await resolveTracks(config.source, (line) => log.warn(line));
-    source = createSource(tracks[0].spec, { useFfmpeg, onTags: () => {} });
+    source = createSource(tracks[0].spec, { useFfmpeg, onTags: (seen) => tags = seen });
   } catch (error) {
     if (error instanceof SourceError) throw new ServeError(error.message);
     throw error;
   }
   if (tracks.length > 1 || config.source.kind === "demo") return { tracks, useFfmpeg };
+  const checked = () => ({ tracks, useFfmpeg, tags });
   const probe = new AbortController();
   const cancel = () => probe.abort();
   signal.addEventListener("abort", cancel, { once: true });
   try {
     for await (const _block of source.decode(probe.signal)) break;
   } catch (error) {
-    if (signal.aborted) return { tracks, useFfmpeg }; // Ctrl+C during the check: no error to report
+    if (signal.aborted) return checked(); // Ctrl+C during the check: no error to report
     throw new ServeError(`Cannot play ${tracks[0].label}: ${(error as Error).message}`);
   } finally {
     signal.removeEventListener("abort", cancel);
     probe.abort();
   }
-  return { tracks, useFfmpeg };
+  return checked();
 }
 
 function formatHost(host: string): string {
