@@ -38,8 +38,8 @@ export interface PartyOptions {
   once?: boolean;
   /** Every change of what is heard or how it may be controlled. */
   announce: (nowPlaying: NowPlaying) => void;
-  /** Playback stopped: workers drop the audio they hold. */
-  onStopped: () => void;
+  /** Playback stopped: workers drop the audio they hold; `cut`: it goes on at once. */
+  onStopped: (cut: boolean) => void;
 }
 
 interface Position {
@@ -82,7 +82,7 @@ export class Party implements Source {
       source: this,
       timeline: options.timeline,
       log: options.log,
-      onStopped: () => this.#onStopped(),
+      onStopped: (cut) => this.#onStopped(cut),
       finished: () => this.#atEnd,
       onFinished: (endUs, signal) => this.#onFinished(endUs, signal),
     });
@@ -267,7 +267,7 @@ export class Party implements Source {
   }
 
   /** Playback stopped (a command, or nobody listens): it resumes from what was heard. */
-  #onStopped(): void {
+  #onStopped(cut: boolean): void {
     const heard = this.#heardAt(this.#options.clock.nowUs());
     const duration = this.#infos.get(heard.index)?.durationMs;
     const pastEnd = duration !== undefined && (heard.frame * 1000) / SAMPLE_RATE >= duration;
@@ -276,7 +276,7 @@ export class Party implements Source {
     this.#retarget = undefined;
     this.#heard = [];
     this.#lastStart = undefined;
-    this.#options.onStopped();
+    this.#options.onStopped(cut);
   }
 
   /** The list played to its end (repeat off): once heard, end the party or stop. */

@@ -23,8 +23,11 @@ export interface PlaybackOptions {
   source: Source;
   timeline: Timeline;
   log: Logger;
-  /** Called after playback stopped, so workers drop what they hold. */
-  onStopped: () => void;
+  /**
+   * Called after playback stopped, so workers drop what they hold; `cut` when it starts
+   * again at once (the stream goes on).
+   */
+  onStopped: (cut: boolean) => void;
   /**
    * Asked when a pass of a non-live source ended by itself: true ends playback (nothing
    * follows) rather than looping. Default: it loops.
@@ -77,7 +80,7 @@ export class Playback {
   cut(): Promise<void> {
     return this.#change(async () => {
       if (!this.#run) return;
-      await this.#stop();
+      await this.#stop(true);
       await this.#apply();
     });
   }
@@ -89,13 +92,13 @@ export class Playback {
     return this.#changes;
   }
 
-  async #stop(): Promise<void> {
+  async #stop(cut = false): Promise<void> {
     const run = this.#run!;
     this.#run = undefined;
     run.controller.abort();
     await run.done;
     this.#options.timeline.restart();
-    this.#options.onStopped();
+    this.#options.onStopped(cut);
   }
 
   async #apply(): Promise<void> {

@@ -127,7 +127,7 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
     shuffle: config.shuffle,
     once: config.once,
     announce: (nowPlaying) => workers.broadcastNowPlaying(nowPlaying),
-    onStopped: () => workers.broadcastStopped(),
+    onStopped: (cut) => cut ? workers.broadcastCleared() : workers.broadcastStopped(),
   });
   await party.prepare(tags);
   workers.broadcastNowPlaying(party.nowPlaying());

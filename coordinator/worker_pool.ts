@@ -128,6 +128,12 @@ export class WorkerPool {
     this.#broadcast(frame, { expiresUs: endUs });
   }
 
+  /** The audio ahead was dropped, the stream goes on (next, previous). */
+  broadcastCleared(): void {
+    this.#future.clear();
+    this.#broadcast(encodeDown({ type: "cleared" }));
+  }
+
   broadcastStopped(): void {
     this.#future.clear();
     this.#broadcast(encodeDown({ type: "stopped" }));

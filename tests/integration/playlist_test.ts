@@ -89,6 +89,7 @@ Deno.test(
     try {
       await Promise.all(clients.map((c) => c.waitFor("audio", () => c.chunks.length >= 10)));
       for (const [command, index] of [["next", 1], ["previous", 0]] as const) {
+        const clears = clients.map((c) => c.messagesOf("stream/clear").length);
         const marks = clients.map((c) => c.chunks.length);
         const sentUs = performance.now() * 1000;
         clients[0].send("client/command", { controller: { command } });
@@ -97,11 +98,14 @@ Deno.test(
             `${command}: the new track`,
             () =>
               client.chunks.slice(marks[i]).some((c) =>
-                c.arrivedUs > sentUs &&
+                // Sent after the command and due within a second: not the loop's own turn, 5 s ahead.
+                c.arrivedUs > sentUs && c.playAtUs < sentUs + 1_000_000 &&
                 origin(fixture, c)?.index === index && origin(fixture, c)?.at === 0
               ),
             10_000,
           );
+          // A skip is a seek for the spec: buffers cleared, the stream goes on.
+          assert.equal(client.messagesOf("stream/clear").length, clears[i] + 1);
         }
       }
     } finally {
