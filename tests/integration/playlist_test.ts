@@ -13,23 +13,23 @@ import type { ReceivedChunk } from "../support/sendspin_client.ts";
 import {
   chunkSamples,
   findPcm,
+  pcmLocator,
   type PlaylistFixture,
   playlistFixture,
   TRACK_FRAMES,
 } from "../support/playlist_fixture.ts";
 import { until } from "../support/until.ts";
+import type { NowPlaying } from "../../protocol/now_playing.ts";
 
 const opts = { ignore: !hasFfmpeg, sanitizeOps: false, sanitizeResources: false };
 const CHUNK_US = 60_000;
 const ROLES = ["player@v1", "controller@v1", "metadata@v1"];
 
+const locators = new WeakMap<PlaylistFixture, ReturnType<typeof pcmLocator>>();
+
 function origin(fixture: PlaylistFixture, chunk: ReceivedChunk) {
-  const piece = chunkSamples(chunk.payload);
-  for (const [index, track] of fixture.tracks.entries()) {
-    const at = findPcm(track.pcm, piece);
-    if (at >= 0) return { index, at };
-  }
-  return undefined;
+  if (!locators.has(fixture)) locators.set(fixture, pcmLocator(fixture.tracks));
+  return locators.get(fixture)!(chunkSamples(chunk.payload));
 }
 
 const serverId = (c: RawClient) => c.messagesOf("server/hello")[0]?.payload.server_id as string;
@@ -85,10 +85,23 @@ Deno.test(
   async () => {
     const fixture = await playlistFixture();
     const server = await startServer({ source: { kind: "folder", path: fixture.dir }, workers: 2 });
+    const announced: NowPlaying[] = [];
+    const broadcast = server.pool.broadcastNowPlaying.bind(server.pool);
+    server.pool.broadcastNowPlaying = (np) => (announced.push(np), broadcast(np));
     const clients = await oneOnEachWorker(server.url);
     try {
       await Promise.all(clients.map((c) => c.waitFor("audio", () => c.chunks.length >= 10)));
-      for (const [command, index] of [["next", 1], ["previous", 0]] as const) {
+      // What is heard now, from the audio already received; next goes on from it, previous back.
+      await clients[0].waitFor(
+        "audio being heard",
+        () => clients[0].chunks.some((c) => c.playAtUs + CHUNK_US < performance.now() * 1000),
+      );
+      const nowUs = performance.now() * 1000;
+      const playing = clients[0].chunks.find((c) =>
+        c.playAtUs <= nowUs && nowUs < c.playAtUs + CHUNK_US
+      );
+      const heard = origin(fixture, playing!)!.index;
+      for (const [command, index] of [["next", (heard + 1) % 3], ["previous", heard]] as const) {
         const clears = clients.map((c) => c.messagesOf("stream/clear").length);
         const marks = clients.map((c) => c.chunks.length);
         const sentUs = performance.now() * 1000;
@@ -98,8 +111,9 @@ Deno.test(
             `${command}: the new track`,
             () =>
               client.chunks.slice(marks[i]).some((c) =>
-                // Sent after the command and due within a second: not the loop's own turn, 5 s ahead.
-                c.arrivedUs > sentUs && c.playAtUs < sentUs + 1_000_000 &&
+                // Sent after the command and due within 3 s: not the loop's own turn, which
+                // the timeline sends 5 s ahead.
+                c.arrivedUs > sentUs && c.playAtUs < sentUs + 3_000_000 &&
                 origin(fixture, c)?.index === index && origin(fixture, c)?.at === 0
               ),
             10_000,
@@ -107,6 +121,15 @@ Deno.test(
           // A skip is a seek for the spec: buffers cleared, the stream goes on.
           assert.equal(client.messagesOf("stream/clear").length, clears[i] + 1);
         }
+        // Announced for the server time its first chunk is heard.
+        const first = clients[0].chunks.slice(marks[0]).find((c) =>
+          c.arrivedUs > sentUs && origin(fixture, c)?.index === index &&
+          origin(fixture, c)?.at === 0
+        )!;
+        await until("announced", () => announced.some((n) => n.atUs === first.playAtUs));
+        const np = announced.find((n) => n.atUs === first.playAtUs)!;
+        assert.equal(np.track.title, fixture.tracks[index].title);
+        assert.equal(np.positionMs, 0);
       }
     } finally {
       await Promise.all(clients.map((c) => c.close()));
@@ -130,14 +153,15 @@ Deno.test(
       for (const client of clients) {
         await client.waitFor("stream/end", () => client.messagesOf("stream/end").length > 0);
       }
-      const pausedUs = Math.max(...clients.map((c) => c.chunks.at(-1)!.playAtUs));
       const marks = clients.map((c) => c.chunks.length);
       await new Promise((r) => setTimeout(r, 500));
+      // The coordinator runs in this process: its server time is this clock.
+      const playSentUs = performance.now() * 1000;
       clients[0].send("client/command", { controller: { command: "play" } });
       for (const [i, client] of clients.entries()) {
         await client.waitFor("audio again", () => client.chunks.length >= marks[i] + 10);
         const after = client.chunks.slice(marks[i]);
-        assert.ok(after[0].playAtUs > pausedUs + 400_000, "nothing timed inside the pause");
+        assert.ok(after[0].playAtUs > playSentUs, "nothing timed inside the pause");
         after.slice(1).forEach((c, j) => assert.equal(c.playAtUs - after[j].playAtUs, CHUNK_US));
       }
     } finally {

@@ -55,6 +55,29 @@ export async function playlistFixture(frames = TRACK_FRAMES): Promise<PlaylistFi
   return { dir, tracks, remove: () => Deno.remove(dir, { recursive: true }) };
 }
 
+/**
+ * Which track and sample offset a piece of PCM comes from, by a table of every frame's
+ * first samples: cheap enough to call in a polling predicate beside a server in-process.
+ */
+export function pcmLocator(
+  tracks: FixtureTrack[],
+): (piece: Int16Array) => { index: number; at: number } | undefined {
+  const KEY_SAMPLES = 8;
+  const table = new Map<string, { index: number; at: number }>();
+  tracks.forEach(({ pcm }, index) => {
+    for (let at = 0; at + KEY_SAMPLES <= pcm.length; at += 2) {
+      table.set(pcm.subarray(at, at + KEY_SAMPLES).join(","), { index, at });
+    }
+  });
+  return (piece) => {
+    const found = table.get(piece.subarray(0, KEY_SAMPLES).join(","));
+    if (!found) return undefined;
+    const pcm = tracks[found.index].pcm;
+    for (let i = 0; i < piece.length; i++) if (pcm[found.at + i] !== piece[i]) return undefined;
+    return found;
+  };
+}
+
 /** Where `piece` starts in `pcm` (in samples), or -1. */
 export function findPcm(pcm: Int16Array, piece: Int16Array): number {
   outer: for (let start = 0; start + piece.length <= pcm.length; start += 2) {
