@@ -173,7 +173,7 @@ Deno.test(
 );
 
 Deno.test(
-  "a playlist skips a missing file, an unreachable URL and itself, in one line each",
+  "a playlist skips a missing file, an unreachable URL, an undecodable file and itself, in one line each",
   opts,
   async () => {
     const fixture = await playlistFixture();
@@ -186,16 +186,19 @@ Deno.test(
         "missing.flac",
         "http://127.0.0.1:9/unreachable.mp3",
         "party.m3u",
+        "broken.flac",
         "#EXTINF:1,Listed - Second",
         fixture.tracks[1].path,
         "1-track.flac",
       ].join("\n"),
     );
+    await Deno.writeTextFile(`${fixture.dir}/broken.flac`, "not audio at all");
     const party = await startParty([list]);
     const client = await RawClient.connect(party.url, { formats: [format("pcm")] });
     try {
       await client.waitFor("audio", () => client.chunks.length >= 50, 20_000);
       await until("the URL skipped", () => /Skipping http:\/\/127\.0\.0\.1:9\//.test(party.log()));
+      await until("the broken file skipped", () => /Skipping .*broken\.flac/.test(party.log()));
       const lines = party.log().split("\n");
       assert.equal(lines.filter((l) => l.includes("missing.flac")).length, 1, party.log());
       assert.equal(lines.filter((l) => l.includes("party.m3u lists party.m3u")).length, 1);
