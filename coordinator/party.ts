@@ -94,10 +94,9 @@ export class Party implements Source {
   }
 
   /** What is heard now, for a worker that asks before anything played. */
-  nowPlaying(atUs = this.#options.clock.nowUs()): NowPlaying {
-    const at = this.#state === "playing" && this.playback.active
-      ? this.#heardAt(atUs)
-      : this.#cursor;
+  nowPlaying(atUs = this.#options.clock.nowUs(), heard?: Position): NowPlaying {
+    const at = heard ??
+      (this.#state === "playing" && this.playback.active ? this.#heardAt(atUs) : this.#cursor);
     return {
       atUs,
       track: this.#infos.get(at.index) ?? listedInfo(this.#tracks[at.index].listedTitle),
@@ -192,7 +191,10 @@ export class Party implements Source {
       const single = this.#tracks.length === 1;
       await this.#loadInfo(index);
       let produced = false;
-      let skip = frame * CHANNELS;
+      // A file resumes where it was heard; a stream or the demo joins anew.
+      const seekable = track.spec.kind === "file";
+      if (!seekable) this.#cursor.frame = 0;
+      let skip = seekable ? frame * CHANNELS : 0;
       try {
         const source = createSource(track.spec, {
           useFfmpeg,
@@ -205,7 +207,7 @@ export class Party implements Source {
           }
           block = block.subarray(skip); // resuming mid-track: decoded from its start
           skip = 0;
-          if (!produced) this.#markStart({ index, frame });
+          if (!produced) this.#markStart({ index, frame: seekable ? frame : 0 });
           produced = true;
           this.#cursor.frame += block.length / CHANNELS;
           yield block;
@@ -238,7 +240,7 @@ export class Party implements Source {
       // Only the last start already heard is needed, besides those still to come.
       const nowUs = this.#options.clock.nowUs();
       while (this.#heard.length > 1 && this.#heard[1].atUs <= nowUs) this.#heard.shift();
-      this.#options.announce(this.nowPlaying(atUs));
+      this.#options.announce(this.nowPlaying(atUs, start));
     });
   }
 
@@ -311,10 +313,10 @@ export class Party implements Source {
     const info = this.#infos.get(index) ?? {};
     const track = this.#tracks[index];
     const replaces = track.spec.kind !== "file"; // a stream title is what plays now
-    const next: TrackInfo = replaces
-      ? JSON.parse(JSON.stringify({ ...info, title: undefined, artist: undefined, ...tags }))
-      : { ...tags, ...info };
-    if (JSON.stringify(next) === JSON.stringify(info)) return;
+    const next: TrackInfo = replaces ? { ...info, ...tags } : { ...tags, ...info };
+    if (replaces && tags.artist === undefined) delete next.artist; // a new title, artist unknown
+    const fields = Object.keys({ ...info, ...next }) as (keyof TrackInfo)[];
+    if (fields.every((field) => next[field] === info[field])) return;
     this.#infos.set(index, next);
     if (this.#lastStart?.index !== index) return; // announced with its track start
     this.#options.timeline.onNextSample((atUs) => this.#options.announce(this.nowPlaying(atUs)));

@@ -122,7 +122,10 @@ Deno.test(
       const first = chunks[before];
       assert.ok(first.segment > segment, "a new segment");
       assert.deepEqual(origin(fixture, first), { index: 1, at: 0 }, "Song 2 from its start");
-      assert.ok(first.playAtUs - systemClock.nowUs() < 300_000, "cut in at once, ~250 ms ahead");
+      assert.ok(
+        first.playAtUs < chunks[before - 1].playAtUs,
+        "it cuts into the audio already sent",
+      );
       await until("announced", () => announced.some((n) => n.atUs === first.playAtUs));
       assert.equal(announced.find((n) => n.atUs === first.playAtUs)!.track.title, "Song 2");
 
