@@ -17,6 +17,9 @@ export type SourceSpec =
   | { kind: "demo" }
   /** A local file; it existed when the command line was checked. */
   | { kind: "file"; path: string }
+  /** A folder (its audio files, recursively, in name order) or an .m3u/.m3u8/.pls file. */
+  | { kind: "folder"; path: string }
+  | { kind: "playlist"; path: string }
   /** Anything with a scheme (`http://`, `https://`, `rtsp://`, ...), passed on as given. */
   | { kind: "url"; url: string }
   /** `--source-format` given: an ffmpeg input format (`-f`) and its input, not checked. */
@@ -52,6 +55,10 @@ export interface ServeConfig {
   mdns: boolean;
   /** Where to write what every client was sent, at exit (a harness's); default nowhere. */
   summary?: string;
+  /** Play the tracks in a random order; default false. */
+  shuffle: boolean;
+  /** Play the source once, end the stream and exit 0; default false (it loops). */
+  once: boolean;
 }
 
 export const DEFAULT_PORT = 8927;
@@ -80,6 +87,8 @@ export interface ParseServeOptions {
    * not a directory (a permission error becomes a ConfigError). Injected for tests.
    */
   fileExists?: (path: string) => boolean;
+  /** Whether a local source is a folder; default `Deno.statSync`. Injected for tests. */
+  isFolder?: (path: string) => boolean;
 }
 
 const OPTIONS = {
@@ -100,6 +109,8 @@ const OPTIONS = {
   "server-id": { type: "string" },
   "no-mdns": { type: "boolean" },
   summary: { type: "string" },
+  shuffle: { type: "boolean" },
+  once: { type: "boolean" },
 } as const;
 
 /** Every option `serve` accepts, as typed on the command line. */
@@ -107,7 +118,7 @@ export const SERVE_OPTION_NAMES: readonly string[] = Object.keys(OPTIONS).map((n
   `--${name}`
 );
 
-type SwitchOption = "demo" | "port-per-worker" | "no-mdns";
+type SwitchOption = "demo" | "port-per-worker" | "no-mdns" | "shuffle" | "once";
 type StringOption = Exclude<keyof typeof OPTIONS, SwitchOption | "help">;
 
 interface Flags {
@@ -170,7 +181,7 @@ export function parseServeArgs(
     );
   }
 
-  const source = resolveSource(flags, settings, fileExists);
+  const source = resolveSource(flags, settings, fileExists, options.isFolder ?? defaultIsFolder);
   const opusBitrate = flags.values["opus-bitrate"] !== undefined
     ? checkOpusBitrate(flags.values["opus-bitrate"])
     : DEFAULT_OPUS_KBPS * 1000;
@@ -202,6 +213,8 @@ export function parseServeArgs(
     mdns: !flags.switches.has("no-mdns"),
     ...(serverId !== undefined ? { serverId } : {}),
     ...(summary !== undefined ? { summary } : {}),
+    shuffle: flags.switches.has("shuffle"),
+    once: flags.switches.has("once"),
   };
 }
 
@@ -391,6 +404,7 @@ function resolveSource(
   flags: Flags,
   settings: Settings,
   fileExists: (path: string) => boolean,
+  isFolder: (path: string) => boolean,
 ): SourceSpec {
   if (flags.demo) return { kind: "demo" };
   const flagFormat = flags.values["source-format"];
@@ -431,13 +445,23 @@ function resolveSource(
     if (url.protocol !== "file:") return { kind: "url", url: input };
     input = fileURLToPath(url);
   }
+  if (isFolder(input)) return { kind: "folder", path: input };
   if (!fileExists(input)) {
     throw new ConfigError(
       `${label} is not an existing file: ${quote(input)} ` +
         "(give a file, a URL such as http://..., or a device with --source-format)",
     );
   }
+  if (/\.(m3u8?|pls)$/i.test(input)) return { kind: "playlist", path: input };
   return { kind: "file", path: input };
+}
+
+function defaultIsFolder(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false; // not there: fileExists says so in its own words
+  }
 }
 
 function defaultFileExists(path: string): boolean {

@@ -12,7 +12,7 @@ import { FutureWindow } from "../protocol/future_window.ts";
 import type { Logger } from "../protocol/log.ts";
 import { systemClock } from "../protocol/clock.ts";
 import { sleepMs } from "../protocol/sleep.ts";
-import type { NowPlaying } from "../protocol/now_playing.ts";
+import { type NowPlaying, PARTY_COMMANDS, type PartyCommand } from "../protocol/now_playing.ts";
 import type { ClientSummary } from "../protocol/client_summary.ts";
 import { CHUNK_FRAMES, SAMPLE_RATE } from "../protocol/pcm.ts";
 import { durationUs } from "../protocol/timestamps.ts";
@@ -38,6 +38,8 @@ export interface WorkerPoolOptions {
   onLeft?: (clientId: string) => void;
   /** A client left, with what it said and was sent (`--summary`). */
   onClientSummary?: (summary: ClientSummary) => void;
+  /** A controller client on some worker sent a playback command. */
+  onCommand?: (command: PartyCommand, clientId: string) => void;
 }
 
 /** A worker that dies this many times within CRASH_WINDOW_MS is given up on. */
@@ -138,6 +140,12 @@ export class WorkerPool {
     this.#future.at(systemClock.nowUs());
     this.#future.push({ frame, endUs });
     this.#broadcast(frame, { expiresUs: endUs });
+  }
+
+  /** The audio ahead was dropped, the stream goes on (next, previous). */
+  broadcastCleared(): void {
+    this.#future.clear();
+    this.#broadcast(encodeDown({ type: "cleared" }));
   }
 
   broadcastStopped(): void {
@@ -289,6 +297,11 @@ export class WorkerPool {
         slot.players = { count, volumeSum, muted };
         return this.#playersChanged();
       }
+      case "command":
+        if (!PARTY_COMMANDS.includes(message.command)) {
+          return log.warn(`worker ${message.worker} sent an unknown command: ${message.command}`);
+        }
+        return this.#options.onCommand?.(message.command, message.clientId);
     }
   }
 

@@ -23,6 +23,11 @@ export type DownMessage =
   | { type: "artwork"; key: string; mime: string; bytes: Uint8Array }
   /** The timeline stopped (no listeners, or the source is gone): drop buffered audio. */
   | { type: "stopped" }
+  /**
+   * The audio ahead was dropped (next, previous): clients clear their buffers and keep the
+   * stream (stream/clear); new chunks follow at a fresh anchor.
+   */
+  | { type: "cleared" }
   /** Listeners per worker, and client messages refused by all workers so far. */
   | { type: "totals"; total: number; perWorker: number[]; rejected: number }
   /** A controller set the group's volume or mute: every worker applies it to its players. */

@@ -176,6 +176,13 @@ export class Group implements GroupPort {
     }
   }
 
+  /** The audio ahead was dropped (next, previous): players clear and keep their stream. */
+  onCleared(): void {
+    this.future.clear();
+    for (const output of this.outputs.values()) output.stream.reset();
+    for (const session of this.sessions) session.clearStream();
+  }
+
   /** What plays from `nowPlaying.atUs` on: clients are told when that time comes. */
   onNowPlaying(nowPlaying: NowPlaying): void {
     this.party.announce(nowPlaying);

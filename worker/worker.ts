@@ -152,6 +152,9 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
       case "players":
         group.setAllPlayers(message);
         return true;
+      case "cleared":
+        group.onCleared();
+        return true;
       case "totals":
         totals = message;
         return true;

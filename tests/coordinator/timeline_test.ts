@@ -69,3 +69,30 @@ Deno.test("PCM passes through the timeline unchanged, split at chunk borders", a
   const out = chunks.flatMap((c) => [...new Int16Array(c.pcm.buffer)]);
   assert.deepEqual(out, [...input.subarray(0, 24)]);
 });
+
+Deno.test("the timeline tells the play time of a block's first sample, mid-chunk too", async () => {
+  const { clock, sleep } = fakeTime();
+  const chunks: StampedChunk[] = [];
+  const timeline = new Timeline({ clock, sleep, emit: (c) => chunks.push(c) });
+  const told: number[] = [];
+  timeline.onNextSample((us) => told.push(us));
+  await timeline.push(new Int16Array(1_000 * 2)); // less than a chunk: nothing emitted yet
+  assert.equal(told.length, 0);
+  timeline.onNextSample((us) => told.push(us));
+  await timeline.push(new Int16Array(5_000 * 2));
+  const anchor = chunks[0].playAtUs;
+  assert.deepEqual(told, [anchor, anchor + Math.round((1_000 * 1e6) / 48_000)]);
+});
+
+Deno.test("flush emits the last partial chunk padded with silence and says when it is heard", async () => {
+  const { clock, sleep } = fakeTime();
+  const chunks: StampedChunk[] = [];
+  const timeline = new Timeline({ clock, sleep, emit: (c) => chunks.push(c) });
+  await timeline.push(new Int16Array(4_000 * 2).fill(7));
+  const endUs = await timeline.flush();
+  assert.equal(chunks.length, 2);
+  const last = new Int16Array(chunks[1].pcm.buffer);
+  assert.equal(last[(4_000 - 2_880) * 2 - 1], 7);
+  assert.equal(last[(4_000 - 2_880) * 2], 0, "padded with silence");
+  assert.equal(endUs, chunks[0].playAtUs + Math.round((2 * 2_880 * 1e6) / 48_000));
+});

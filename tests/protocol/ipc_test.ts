@@ -83,6 +83,7 @@ const DOWN_SAMPLES: OnePerType<DownMessage> = {
   stopped: { type: "stopped" },
   "group-volume": { type: "group-volume", volume: 35 },
   players: { type: "players", count: 3, volume: 57, muted: false },
+  cleared: { type: "cleared" },
   totals: { type: "totals", total: 3, perWorker: [1, 2], rejected: 7 },
   "clock-answer": { type: "clock-answer", sentUs: 5_123_456.5, coordinatorUs: 98_765_432_101 },
   approvals: { type: "approvals", clientIds: ["zo060cy2M-x7cMF4FKXHbs0CloUFDTRHRboFhw5YfVk"] },

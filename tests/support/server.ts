@@ -29,6 +29,8 @@ export async function startServer(config: Partial<ServeConfig> = {}): Promise<Te
     guests: "open",
     legacy: true,
     mdns: false, // tests in this process stay off the network's service lists
+    shuffle: false,
+    once: false,
     ...config,
   }, {
     signal: shutdown.signal,
