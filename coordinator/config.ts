@@ -17,6 +17,9 @@ export type SourceSpec =
   | { kind: "demo" }
   /** A local file; it existed when the command line was checked. */
   | { kind: "file"; path: string }
+  /** A folder (its audio files, recursively, in name order) or an .m3u/.m3u8/.pls file. */
+  | { kind: "folder"; path: string }
+  | { kind: "playlist"; path: string }
   /** Anything with a scheme (`http://`, `https://`, `rtsp://`, ...), passed on as given. */
   | { kind: "url"; url: string }
   /** `--source-format` given: an ffmpeg input format (`-f`) and its input, not checked. */
@@ -46,6 +49,10 @@ export interface ServeConfig {
   guests: GuestPolicy;
   /** Legacy (unencrypted v1) clients may play; default true (the page speaks it). */
   legacy: boolean;
+  /** Play the tracks in a random order; default false. */
+  shuffle: boolean;
+  /** Play the source once, end the stream and exit 0; default false (it loops). */
+  once: boolean;
 }
 
 export const DEFAULT_PORT = 8927;
@@ -74,6 +81,8 @@ export interface ParseServeOptions {
    * not a directory (a permission error becomes a ConfigError). Injected for tests.
    */
   fileExists?: (path: string) => boolean;
+  /** Whether a local source is a folder; default `Deno.statSync`. Injected for tests. */
+  isFolder?: (path: string) => boolean;
 }
 
 const OPTIONS = {
@@ -91,6 +100,8 @@ const OPTIONS = {
   "port-per-worker": { type: "boolean" },
   guests: { type: "string" },
   legacy: { type: "string" },
+  shuffle: { type: "boolean" },
+  once: { type: "boolean" },
 } as const;
 
 /** Every option `serve` accepts, as typed on the command line. */
@@ -98,7 +109,7 @@ export const SERVE_OPTION_NAMES: readonly string[] = Object.keys(OPTIONS).map((n
   `--${name}`
 );
 
-type SwitchOption = "demo" | "port-per-worker";
+type SwitchOption = "demo" | "port-per-worker" | "shuffle" | "once";
 type StringOption = Exclude<keyof typeof OPTIONS, SwitchOption | "help">;
 
 interface Flags {
@@ -161,7 +172,7 @@ export function parseServeArgs(
     );
   }
 
-  const source = resolveSource(flags, settings, fileExists);
+  const source = resolveSource(flags, settings, fileExists, options.isFolder ?? defaultIsFolder);
   const opusBitrate = flags.values["opus-bitrate"] !== undefined
     ? checkOpusBitrate(flags.values["opus-bitrate"])
     : DEFAULT_OPUS_KBPS * 1000;
@@ -184,6 +195,8 @@ export function parseServeArgs(
     portPerWorker,
     guests,
     legacy,
+    shuffle: flags.switches.has("shuffle"),
+    once: flags.switches.has("once"),
   };
 }
 
@@ -363,6 +376,7 @@ function resolveSource(
   flags: Flags,
   settings: Settings,
   fileExists: (path: string) => boolean,
+  isFolder: (path: string) => boolean,
 ): SourceSpec {
   if (flags.demo) return { kind: "demo" };
   const flagFormat = flags.values["source-format"];
@@ -403,13 +417,23 @@ function resolveSource(
     if (url.protocol !== "file:") return { kind: "url", url: input };
     input = fileURLToPath(url);
   }
+  if (isFolder(input)) return { kind: "folder", path: input };
   if (!fileExists(input)) {
     throw new ConfigError(
       `${label} is not an existing file: ${quote(input)} ` +
         "(give a file, a URL such as http://..., or a device with --source-format)",
     );
   }
+  if (/\.(m3u8?|pls)$/i.test(input)) return { kind: "playlist", path: input };
   return { kind: "file", path: input };
+}
+
+function defaultIsFolder(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false; // not there: fileExists says so in its own words
+  }
 }
 
 function defaultFileExists(path: string): boolean {

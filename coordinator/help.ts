@@ -5,13 +5,17 @@ Play one audio source to every phone in the room, in sync. Listeners open the pr
 address (or scan its QR code) in a browser, or connect with any Sendspin client.
 
 Arguments:
-  SOURCE                 an audio file or a URL (http://, https://, rtsp://, ...), or with
-                         --source-format the input of that format (e.g. hw:0)
+  SOURCE                 an audio file, a folder (its audio files in name order, with
+                         subfolders), a playlist (.m3u, .m3u8, .pls), a URL (http://,
+                         https://, rtsp://, ...), or with --source-format the input of
+                         that format (e.g. hw:0)
 
 Options:
   --demo                 play the built-in demo (works offline); beats SOURCE
   --source-format FMT    ffmpeg input format for SOURCE, e.g. alsa or pulse (default: none,
                          SOURCE is a file or URL)
+  --shuffle              play the tracks in a random order (controllers can change it)
+  --once                 play SOURCE once, end the stream and exit 0 (default: it loops)
   --port N               port to listen on, 0-65535, 0 = any free (default: 8927)
   --host ADDR            address to listen on (default: 0.0.0.0, all interfaces)
   --name NAME            server name shown to clients and on the network
@@ -43,6 +47,8 @@ Settings file: ~/.config/sendspin/settings-serve.json
 Examples:
   sendspin serve --demo
   sendspin serve ~/Music/party.flac
+  sendspin serve ~/Music/party --shuffle
+  sendspin serve party.m3u8 --once
   sendspin serve https://example.com/radio.mp3 --name "Kitchen"
   sendspin serve --source-format alsa hw:0
   sendspin serve --source-format pulse default

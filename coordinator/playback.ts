@@ -23,8 +23,18 @@ export interface PlaybackOptions {
   source: Source;
   timeline: Timeline;
   log: Logger;
-  /** Called after playback stopped, so workers drop what they hold. */
-  onStopped: () => void;
+  /**
+   * Called after playback stopped, so workers drop what they hold; `cut` when it starts
+   * again at once (the stream goes on).
+   */
+  onStopped: (cut: boolean) => void;
+  /**
+   * Asked when a pass of a non-live source ended by itself: true ends playback (nothing
+   * follows) rather than looping. Default: it loops.
+   */
+  finished?: () => boolean;
+  /** After `finished` said true: called with the server time the last sample is heard. */
+  onFinished?: (endUs: number, signal: AbortSignal) => Promise<void>;
   /** Default RETRY_DELAYS_MS; the last one repeats. */
   retryDelaysMs?: number[];
   /** Default SOURCE_STALL_MS. */
@@ -37,6 +47,7 @@ export class Playback {
   #options: PlaybackOptions;
   #run?: { controller: AbortController; done: Promise<void> };
   #wanted = false;
+  #paused = false;
   #changes: Promise<void> = Promise.resolve();
 
   constructor(options: PlaybackOptions) {
@@ -53,28 +64,55 @@ export class Playback {
    */
   setWanted(wanted: boolean): Promise<void> {
     this.#wanted = wanted;
-    this.#changes = this.#changes.then(() => this.#apply()).catch((error) => {
+    return this.#change(() => this.#apply());
+  }
+
+  /** Paused (a controller's pause or stop), playback does not run even with listeners. */
+  setPaused(paused: boolean): Promise<void> {
+    this.#paused = paused;
+    return this.#change(() => this.#apply());
+  }
+
+  /**
+   * Drops the audio already sent and starts over from where the source now is (next,
+   * previous): the timeline restarts at a fresh anchor.
+   */
+  cut(): Promise<void> {
+    return this.#change(async () => {
+      if (!this.#run) return;
+      await this.#stop(true);
+      await this.#apply();
+    });
+  }
+
+  #change(step: () => Promise<void>): Promise<void> {
+    this.#changes = this.#changes.then(step).catch((error) => {
       this.#options.log.error(`playback could not change state: ${error}`);
     });
     return this.#changes;
   }
 
+  async #stop(cut = false): Promise<void> {
+    const run = this.#run!;
+    this.#run = undefined;
+    run.controller.abort();
+    await run.done;
+    this.#options.timeline.restart();
+    this.#options.onStopped(cut);
+  }
+
   async #apply(): Promise<void> {
-    if (this.#wanted && !this.#run) {
+    const wanted = this.#wanted && !this.#paused;
+    if (wanted && !this.#run) {
       const controller = new AbortController();
       this.#options.log.debug(`playback starts: ${this.#options.source.label}`);
       const done = this.#loop(controller.signal).catch((error) => {
         this.#options.log.error(`playback stopped by an unexpected error: ${error}`);
       });
       this.#run = { controller, done };
-    } else if (!this.#wanted && this.#run) {
-      const run = this.#run;
-      this.#run = undefined;
-      run.controller.abort();
-      await run.done;
-      this.#options.timeline.restart();
-      this.#options.onStopped();
-      this.#options.log.debug("playback stopped: nobody is listening");
+    } else if (!wanted && this.#run) {
+      await this.#stop();
+      this.#options.log.debug(`playback stopped: ${this.#paused ? "paused" : "nobody listens"}`);
     }
   }
 
@@ -99,6 +137,11 @@ export class Playback {
       // However this pass ended, one that played a while starts the delays over.
       if (firstAudio !== undefined && performance.now() - firstAudio >= healthyAfterMs) {
         backoff.reset();
+      }
+      if (problem === undefined && this.#options.finished?.()) {
+        const endUs = await this.#options.timeline.flush(signal);
+        if (!signal.aborted) await this.#options.onFinished?.(endUs, signal);
+        return;
       }
       if (problem === undefined) {
         backoff.reset(); // a file played to its end: it loops

@@ -5,14 +5,14 @@
 import { fileURLToPath } from "node:url";
 import { Logger } from "../protocol/log.ts";
 import { systemClock } from "../protocol/clock.ts";
-import type { TrackTags } from "../protocol/tags.ts";
-import type { NowPlaying } from "../protocol/now_playing.ts";
 import { formatBanner, lanAddress } from "./banner.ts";
 import { advertise } from "./discovery/mdns.ts";
 import { keepCasting } from "./cast/cast_device.ts";
 import { sleepMs } from "../protocol/sleep.ts";
 import type { ServeConfig } from "./config.ts";
-import { Playback } from "./playback.ts";
+import type { TrackTags } from "../protocol/tags.ts";
+import { Party } from "./party.ts";
+import { resolveTracks, type Track } from "./playlist/tracks.ts";
 import { hasFfmpeg } from "./sources/ffmpeg.ts";
 import { createSource, type Source } from "./sources/source.ts";
 import { SourceError } from "./sources/source_error.ts";
@@ -55,13 +55,7 @@ export interface ServeOptions {
 export async function serve(config: ServeConfig, options: ServeOptions): Promise<void> {
   const log = new Logger(config.logLevel);
   const print = options.print ?? ((text: string) => console.log(text));
-  let tags: TrackTags = {};
-  // Tags can arrive while the source is checked, before the workers exist.
-  const started: { workers?: WorkerPool } = {};
-  const source = await openCheckedSource(config, log, options.signal, (next) => {
-    tags = next;
-    started.workers?.broadcastNowPlaying(nowPlayingOf(tags));
-  });
+  const { tracks, useFfmpeg, tags } = await openCheckedSource(config, log, options.signal);
   if (options.signal.aborted) return; // Ctrl+C while the source was being checked
 
   const folder = "settingsFolder" in options ? options.settingsFolder : settingsFolder();
@@ -95,7 +89,7 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
     legacy: config.legacy,
     approved: approvals.ids(),
   });
-  let playback: Playback | undefined = undefined;
+  let party: Party | undefined = undefined;
   const noneLeft = Promise.withResolvers<void>();
   const workers: WorkerPool = new WorkerPool({
     count: config.workers,
@@ -103,7 +97,10 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
     portPerWorker,
     log,
     // A listener joining while we shut down must not start playback again.
-    onTotal: (total) => !options.signal.aborted && playback?.setWanted(total > 0),
+    onTotal: (total) => !options.signal.aborted && party?.setWanted(total > 0),
+    onCommand: (command) => {
+      party?.command(command).catch((error) => log.error(`${command} failed: ${error}`));
+    },
     onNoneLeft: () => noneLeft.resolve(),
     onWaiting: (clientId, name, needs) => operator.clientWaiting(clientId, name, needs),
     onLeft: (clientId) => operator.clientGone(clientId),
@@ -120,10 +117,20 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
     log,
     onApprovals: (clientIds) => workers.broadcastApprovals(clientIds),
   });
-  started.workers = workers;
-  workers.broadcastNowPlaying(nowPlayingOf(tags));
   const timeline = new Timeline({ clock: systemClock, emit: (c) => workers.broadcastChunk(c) });
-  playback = new Playback({ source, timeline, log, onStopped: () => workers.broadcastStopped() });
+  party = new Party({
+    tracks,
+    useFfmpeg,
+    timeline,
+    clock: systemClock,
+    log,
+    shuffle: config.shuffle,
+    once: config.once,
+    announce: (nowPlaying) => workers.broadcastNowPlaying(nowPlaying),
+    onStopped: (cut) => cut ? workers.broadcastCleared() : workers.broadcastStopped(),
+  });
+  await party.prepare(tags);
+  workers.broadcastNowPlaying(party.nowPlaying());
 
   let port: number;
   try {
@@ -159,7 +166,7 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
     const ports = workers.slots.map((s) => s.port).join(", ");
     log.info(`Workers listen on ports ${ports}: put a reverse proxy in front for one URL`);
   }
-  log.info(`Playing ${source.label} whenever someone listens`);
+  log.info(`Playing ${party.label} whenever someone listens`);
   const stopCasting = new AbortController();
   const casting = config.clients.filter((url) => url.startsWith("cast:")).map((url) =>
     keepCasting(new URL(url), {
@@ -174,14 +181,19 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
     if (options.signal.aborted) resolve("stop");
     options.signal.addEventListener("abort", () => resolve("stop"), { once: true });
   });
-  const why = await Promise.race([stopped, noneLeft.promise.then(() => "no workers" as const)]);
+  const why = await Promise.race([
+    stopped,
+    noneLeft.promise.then(() => "no workers" as const),
+    party.ended.then(() => "ended" as const),
+  ]);
   if (why === "stop") log.info("Shutting down...");
+  if (why === "ended") log.info("Played everything once (--once): stopping");
   stopConsole.abort();
   await consoleDone;
   stopCasting.abort(); // each Cast device is asked to quit the app, briefly
   await Promise.race([Promise.all(casting), sleepMs(CAST_QUIT_WAIT_MS)]);
   await (await advertised)?.stop();
-  await playback.setWanted(false);
+  await party.setWanted(false);
   await workers.stop();
   if (why === "no workers") {
     throw new ServeError("every worker keeps crashing: nobody can listen, so the server stops");
@@ -213,51 +225,44 @@ function canSharePort(log: Logger): boolean {
   return false;
 }
 
-/** Opens the source once before anything listens, so a bad source fails at start-up. */
+/**
+ * Finds the tracks and opens a single source once before anything listens, so a bad source
+ * fails at start-up; inside a playlist, a track that cannot play is skipped when its turn comes.
+ */
 async function openCheckedSource(
   config: ServeConfig,
   log: Logger,
   signal: AbortSignal,
-  onTags: (tags: TrackTags) => void,
-): Promise<Source> {
+): Promise<{ tracks: Track[]; useFfmpeg: boolean; tags?: TrackTags }> {
   const useFfmpeg = config.source.kind !== "demo" && await hasFfmpeg();
   if (config.source.kind !== "demo" && !useFfmpeg) {
     log.info("ffmpeg is not installed: using the built-in decoders (WAV, FLAC, MP3, Ogg)");
   }
+  let tracks: Track[];
   let source: Source;
+  let tags: TrackTags | undefined;
   try {
-    source = createSource(config.source, { useFfmpeg, onTags });
+    tracks = await resolveTracks(config.source, (line) => log.warn(line));
+    source = createSource(tracks[0].spec, { useFfmpeg, onTags: (seen) => tags = seen });
   } catch (error) {
     if (error instanceof SourceError) throw new ServeError(error.message);
     throw error;
   }
-  if (config.source.kind === "demo") return source;
+  if (tracks.length > 1 || config.source.kind === "demo") return { tracks, useFfmpeg };
+  const checked = () => ({ tracks, useFfmpeg, tags });
   const probe = new AbortController();
   const cancel = () => probe.abort();
   signal.addEventListener("abort", cancel, { once: true });
   try {
     for await (const _block of source.decode(probe.signal)) break;
   } catch (error) {
-    if (signal.aborted) return source; // Ctrl+C during the check: no error to report
-    throw new ServeError(`Cannot play ${source.label}: ${(error as Error).message}`);
+    if (signal.aborted) return checked(); // Ctrl+C during the check: no error to report
+    throw new ServeError(`Cannot play ${tracks[0].label}: ${(error as Error).message}`);
   } finally {
     signal.removeEventListener("abort", cancel);
     probe.abort();
   }
-  return source;
-}
-
-/** A single source's now-playing state: its tags, from now on, with nothing to control. */
-function nowPlayingOf(tags: TrackTags): NowPlaying {
-  return {
-    atUs: systemClock.nowUs(),
-    track: tags,
-    positionMs: 0,
-    playback: "playing",
-    repeat: "off",
-    shuffle: false,
-    supported: [],
-  };
+  return checked();
 }
 
 function formatHost(host: string): string {

@@ -39,6 +39,11 @@ export class Timeline {
   #framesInSegment = 0;
   #started = false;
   #pending: Int16Array = new Int16Array(0);
+  /** Who wants the play time of a sample not emitted yet (counted in samples pushed). */
+  #marks: { sample: number; tell: (playAtUs: number) => void }[] = [];
+  /** Samples emitted and pushed since the last restart. */
+  #emittedSamples = 0;
+  #pushedSamples = 0;
   #options: Required<TimelineOptions>;
 
   constructor(options: TimelineOptions) {
@@ -55,27 +60,67 @@ export class Timeline {
   async push(block: Int16Array, signal?: AbortSignal): Promise<void> {
     const chunkSamples = this.#options.chunkFrames * CHANNELS;
     let data = this.#pending.length ? concat(this.#pending, block) : block;
+    this.#pushedSamples += block.length;
     let offset = 0;
     while (data.length - offset >= chunkSamples) {
       await this.#pace(signal);
       if (signal?.aborted) return;
       const samples = data.slice(offset, offset + chunkSamples);
       offset += chunkSamples;
-      this.#options.emit({
-        segment: this.segment,
-        playAtUs: this.#nextPlayAtUs(),
-        pcm: new Uint8Array(samples.buffer),
-      });
-      this.#framesInSegment += this.#options.chunkFrames;
+      this.#emit(samples);
     }
     data = data.subarray(offset);
     this.#pending = data.slice();
+  }
+
+  /**
+   * `tell` gets the server time at which the next sample pushed is heard, once the chunk
+   * holding it is emitted (so a track change is announced for when it is heard).
+   */
+  onNextSample(tell: (playAtUs: number) => void): void {
+    this.#marks.push({ sample: this.#pushedSamples, tell });
+  }
+
+  /**
+   * Emits what is pending as a last chunk padded with silence (the source ended for good);
+   * resolves with the server time at which everything emitted has been heard.
+   */
+  async flush(signal?: AbortSignal): Promise<number> {
+    if (this.#pending.length > 0) {
+      await this.#pace(signal);
+      if (signal?.aborted) return this.#nextPlayAtUs();
+      const samples = new Int16Array(this.#options.chunkFrames * CHANNELS);
+      samples.set(this.#pending);
+      this.#pending = new Int16Array(0);
+      this.#pushedSamples = this.#emittedSamples + samples.length;
+      this.#emit(samples);
+    }
+    return this.#nextPlayAtUs();
   }
 
   /** Forget everything: the next chunk starts a new segment (after the source stopped). */
   restart(): void {
     this.#started = false;
     this.#pending = new Int16Array(0);
+    this.#marks = [];
+    this.#emittedSamples = this.#pushedSamples = 0;
+  }
+
+  #emit(samples: Int16Array): void {
+    const firstUs = this.#nextPlayAtUs();
+    this.#options.emit({
+      segment: this.segment,
+      playAtUs: firstUs,
+      pcm: new Uint8Array(samples.buffer),
+    });
+    const end = this.#emittedSamples + samples.length;
+    while (this.#marks.length > 0 && this.#marks[0].sample < end) {
+      const { sample, tell } = this.#marks.shift()!;
+      const frames = Math.max(0, sample - this.#emittedSamples) / CHANNELS;
+      tell(playAtUs(this.#anchorUs, this.#framesInSegment + frames, SAMPLE_RATE));
+    }
+    this.#emittedSamples = end;
+    this.#framesInSegment += this.#options.chunkFrames;
   }
 
   #nextPlayAtUs(): number {

@@ -12,7 +12,7 @@ import { FutureWindow } from "../protocol/future_window.ts";
 import type { Logger } from "../protocol/log.ts";
 import { systemClock } from "../protocol/clock.ts";
 import { sleepMs } from "../protocol/sleep.ts";
-import type { NowPlaying } from "../protocol/now_playing.ts";
+import { type NowPlaying, PARTY_COMMANDS, type PartyCommand } from "../protocol/now_playing.ts";
 import { CHUNK_FRAMES, SAMPLE_RATE } from "../protocol/pcm.ts";
 import { durationUs } from "../protocol/timestamps.ts";
 import type { StampedChunk } from "./timeline.ts";
@@ -35,6 +35,8 @@ export interface WorkerPoolOptions {
   /** A client waits for the operator's approval; and any client left. */
   onWaiting?: (clientId: string, name: string, needs: "approval" | "pairing") => void;
   onLeft?: (clientId: string) => void;
+  /** A controller client on some worker sent a playback command. */
+  onCommand?: (command: PartyCommand, clientId: string) => void;
 }
 
 /** A worker that dies this many times within CRASH_WINDOW_MS is given up on. */
@@ -124,6 +126,12 @@ export class WorkerPool {
     this.#future.at(systemClock.nowUs());
     this.#future.push({ frame, endUs });
     this.#broadcast(frame, { expiresUs: endUs });
+  }
+
+  /** The audio ahead was dropped, the stream goes on (next, previous). */
+  broadcastCleared(): void {
+    this.#future.clear();
+    this.#broadcast(encodeDown({ type: "cleared" }));
   }
 
   broadcastStopped(): void {
@@ -251,6 +259,11 @@ export class WorkerPool {
         return this.#countsChanged();
       case "error":
         return log.error(`worker ${message.worker}: ${message.message}`);
+      case "command":
+        if (!PARTY_COMMANDS.includes(message.command)) {
+          return log.warn(`worker ${message.worker} sent an unknown command: ${message.command}`);
+        }
+        return this.#options.onCommand?.(message.command, message.clientId);
     }
   }
 

@@ -17,6 +17,11 @@ export type DownMessage =
   | { type: "now-playing"; nowPlaying: NowPlaying }
   /** The timeline stopped (no listeners, or the source is gone): drop buffered audio. */
   | { type: "stopped" }
+  /**
+   * The audio ahead was dropped (next, previous): clients clear their buffers and keep the
+   * stream (stream/clear); new chunks follow at a fresh anchor.
+   */
+  | { type: "cleared" }
   /** Listeners per worker, and client messages refused by all workers so far. */
   | { type: "totals"; total: number; perWorker: number[]; rejected: number }
   /** The client ids the operator has approved now (the whole set). */

@@ -147,6 +147,13 @@ export class Group implements GroupPort {
     }
   }
 
+  /** The audio ahead was dropped (next, previous): players clear and keep their stream. */
+  onCleared(): void {
+    this.future.clear();
+    for (const output of this.outputs.values()) output.stream.reset();
+    for (const session of this.sessions) session.clearStream();
+  }
+
   /** What plays changed; the same tags again (a file that loops) send nothing. */
   onNowPlaying(nowPlaying: NowPlaying): void {
     const tags = nowPlaying.track;

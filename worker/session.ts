@@ -343,6 +343,13 @@ export class Session implements SessionInput {
     this.#lastSentEndUs = 0;
   }
 
+  /** The audio ahead was dropped: the client clears its buffer, the stream goes on. */
+  clearStream(): void {
+    this.#queue.clear();
+    if (this.#streamStarted) this.connection.send("stream/clear", { roles: ["player"] });
+    this.#lastSentEndUs = 0;
+  }
+
   /** Paced by the group: sends queued chunks; closes a listener whose socket stopped draining. */
   flush(nowUs?: number): void {
     if (!this.#queue.flush(nowUs)) this.close(CLOSE_POLICY, "not reading: socket stalled for 5 s");

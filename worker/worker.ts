@@ -127,6 +127,9 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
       case "stopped":
         group.onStopped();
         return true;
+      case "cleared":
+        group.onCleared();
+        return true;
       case "totals":
         totals = message;
         return true;

@@ -17,6 +17,9 @@ export interface Source {
   decode(signal: AbortSignal): AsyncIterable<Int16Array>;
 }
 
+/** What one track is: a playlist or folder is resolved into these first (playlist/tracks.ts). */
+export type TrackSpec = Exclude<SourceSpec, { kind: "folder" | "playlist" }>;
+
 export interface SourceOptions {
   /** Decode with ffmpeg (true when it is on PATH). */
   useFfmpeg: boolean;
@@ -26,7 +29,7 @@ export interface SourceOptions {
 /** Frames per demo block: a few chunks, so the timeline paces it like any decoder. */
 const DEMO_BLOCK_FRAMES = 9_600;
 
-export function createSource(spec: SourceSpec, options: SourceOptions): Source {
+export function createSource(spec: TrackSpec, options: SourceOptions): Source {
   const { useFfmpeg, onTags } = options;
   switch (spec.kind) {
     case "demo":

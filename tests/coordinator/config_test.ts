@@ -171,6 +171,8 @@ Deno.test("defaults apply when neither flag nor settings say otherwise", () => {
     portPerWorker: false,
     guests: "open",
     legacy: true,
+    shuffle: false,
+    once: false,
   });
 });
 
@@ -195,6 +197,8 @@ Deno.test("the settings file beats the defaults", () => {
     portPerWorker: false,
     guests: "open",
     legacy: true,
+    shuffle: false,
+    once: false,
   });
 });
 
@@ -219,6 +223,8 @@ Deno.test("flags beat the settings file, in both --opt value and --opt=value for
     portPerWorker: false,
     guests: "open",
     legacy: true,
+    shuffle: false,
+    once: false,
   };
   const spaced = [
     "--port",
@@ -344,7 +350,7 @@ Deno.test("the help text shows usage, every option, defaults, the settings file 
   assert.ok(SERVE_HELP.split("\n").every((line) => line.length <= 100), "fits a wide terminal");
 });
 
-Deno.test("a real source file is checked on disk: file yes, missing or directory no", () => {
+Deno.test("a real source is checked on disk: file and folder yes, missing no", () => {
   const dir = Deno.makeTempDirSync();
   try {
     const file = `${dir}/song.mp3`;
@@ -352,7 +358,16 @@ Deno.test("a real source file is checked on disk: file yes, missing or directory
     const config = parseServeArgs([file]);
     assert.ok(!("help" in config));
     assert.deepEqual(config.source, { kind: "file", path: file });
-    for (const path of [`${dir}/missing.mp3`, dir]) {
+    const folder = parseServeArgs([dir]);
+    assert.ok(!("help" in folder));
+    assert.deepEqual(folder.source, { kind: "folder", path: dir });
+    const list = `${dir}/party.m3u8`;
+    Deno.writeFileSync(list, new Uint8Array(0));
+    const playlist = parseServeArgs([list, "--shuffle", "--once"]);
+    assert.ok(!("help" in playlist));
+    assert.deepEqual(playlist.source, { kind: "playlist", path: list });
+    assert.deepEqual([playlist.shuffle, playlist.once], [true, true]);
+    for (const path of [`${dir}/missing.mp3`]) {
       assert.throws(
         () => parseServeArgs([path]),
         (error) =>

@@ -28,6 +28,8 @@ export async function startServer(config: Partial<ServeConfig> = {}): Promise<Te
     portPerWorker: false,
     guests: "open",
     legacy: true,
+    shuffle: false,
+    once: false,
     ...config,
   }, {
     signal: shutdown.signal,
