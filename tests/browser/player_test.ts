@@ -1,10 +1,13 @@
 /**
  * The player page in a real headless Chromium against a real server: start, play in sync,
- * count listeners, stop, survive a server restart, and never ask another host for anything.
+ * count listeners, stop, survive a server restart, show the track with its cover, drive the
+ * party with its buttons, and never ask another host for anything.
  */
 import assert from "node:assert/strict";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { buildWeb } from "../support/web_build.ts";
+import { playlistFixture } from "../support/playlist_fixture.ts";
+import { ffmpeg, hasFfmpeg } from "../coordinator/decode/helpers.ts";
 import { startServer, type TestServer } from "../support/server.ts";
 import { ignoreUnless } from "../support/skip.ts";
 import { untilValue } from "../support/until.ts";
@@ -15,6 +18,7 @@ const noChromium = ignoreUnless(
   `the browser tests: ${CHROMIUM} is missing (apt-get install chromium)`,
 );
 const ARTIFACTS = new URL("../artifacts/", import.meta.url);
+const noFfmpeg = ignoreUnless(hasFfmpeg, "the playlist page test: ffmpeg is not on PATH");
 const opts = { ignore: noChromium, sanitizeOps: false, sanitizeResources: false };
 
 async function launch(): Promise<Browser> {
@@ -96,6 +100,10 @@ Deno.test({
         text(page, "#title"),
         (title) => title === "Sendspin Party Demo",
       );
+      // The demo offers volume and mute only: no party buttons, and it has no cover.
+      for (const button of ["#controls", "#previous", "#play-pause", "#next", "#cover"]) {
+        assert.ok(await page.isHidden(button), `${button} is hidden`);
+      }
 
       const second = await openPlayer(browser, server);
       await second.page.click("#start");
@@ -143,6 +151,83 @@ Deno.test({
     } finally {
       await browser.close();
       await server.stop();
+    }
+  },
+});
+
+/** Which track the page shows, and the cover's address once it is on screen and loaded. */
+async function shown(page: Page) {
+  // A string, as it runs in the page: this file is checked without the DOM's types.
+  const loaded = await page.evaluate<boolean>(
+    `(() => { const c = document.getElementById("cover"); return c.complete && c.naturalWidth > 0; })()`,
+  );
+  const visible = await page.isVisible("#cover");
+  return {
+    title: await page.textContent("#title"),
+    artist: await page.textContent("#artist"),
+    cover: visible && loaded ? (await page.getAttribute("#cover", "src")) ?? undefined : undefined,
+  };
+}
+
+Deno.test({
+  name: "the page shows title, artist and cover of a playlist, and its buttons change the track",
+  ...opts,
+  ignore: noChromium || noFfmpeg,
+  fn: async () => {
+    await buildWeb();
+    const fixture = await playlistFixture();
+    // A cover beside the tracks: every track of the folder has it.
+    await ffmpeg([
+      ...["-f", "lavfi", "-i", "testsrc2=size=320x320", "-frames:v", "1"],
+      `${fixture.dir}/cover.jpg`,
+    ]);
+    const server = await startServer({ source: { kind: "folder", path: fixture.dir } });
+    const browser = await launch();
+    try {
+      const watched = await openPlayer(browser, server);
+      const { page } = watched;
+      await page.click("#start");
+      const first = await untilPage(
+        "the first track with its cover",
+        () => shown(page),
+        (s) => s.title === "Song 1" && s.artist === "Artist 1" && s.cover !== undefined,
+        25_000,
+      );
+      assert.equal(new URL(first.cover!, server.url).origin, new URL(server.url).origin);
+      assert.equal(await page.getAttribute("#next", "aria-label"), "Next track");
+      assert.equal(await page.getAttribute("#previous", "aria-label"), "Previous track");
+      await untilPage(
+        "play/pause offering pause while the party plays",
+        () => page.getAttribute("#play-pause", "aria-label"),
+        (label) => label === "Pause",
+      );
+      await Deno.mkdir(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: new URL("player_playlist.png", ARTIFACTS).pathname });
+
+      // From the keyboard: the buttons are reachable and act on Enter.
+      await page.focus("#next");
+      await page.keyboard.press("Enter");
+      await untilPage(
+        "the second track after next",
+        () => shown(page),
+        (s) => s.title === "Song 2" && s.artist === "Artist 2" && s.cover !== undefined,
+      );
+      await page.click("#previous");
+      await untilPage("the first track after previous", () => shown(page), (s) => {
+        return s.title === "Song 1" && s.artist === "Artist 1";
+      });
+      await page.click("#play-pause");
+      await untilPage(
+        "play/pause offering play once paused",
+        () => page.getAttribute("#play-pause", "aria-label"),
+        (label) => label === "Play",
+      );
+      assert.deepEqual(watched.foreignRequests, [], "no request leaves the server's origin");
+      assert.deepEqual(watched.consoleErrors, [], "no console errors");
+    } finally {
+      await browser.close();
+      await server.stop();
+      await fixture.remove();
     }
   },
 });

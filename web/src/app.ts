@@ -1,5 +1,8 @@
 /// <reference lib="dom" />
-/** The party page: wires the start button, status, sync panel, listener count and share card. */
+/**
+ * The party page: wires the start button, status, now playing (cover and party controls),
+ * sync panel, listener count and share card.
+ */
 import { ListenSession, type ListenState } from "./player.ts";
 import { ListenerCount } from "./status.ts";
 import { setUpShareCard } from "./share.ts";
@@ -27,6 +30,11 @@ const ui = {
   nowPlaying: byId("now-playing"),
   title: byId("title"),
   artist: byId("artist"),
+  cover: byId<HTMLImageElement>("cover"),
+  controls: byId("controls"),
+  previous: byId<HTMLButtonElement>("previous"),
+  playPause: byId<HTMLButtonElement>("play-pause"),
+  next: byId<HTMLButtonElement>("next"),
 };
 const listeners = new ListenerCount(byId("listeners"));
 const sync = new SyncPanel(byId("sync-ms"), byId<SVGSVGElement>("sync-graph"));
@@ -59,15 +67,41 @@ function render(): void {
   setText(ui.start, BUTTON_LABELS[state]);
   setText(ui.status, statusText(state));
   const track = session.nowPlaying;
-  ui.nowPlaying.hidden = !track;
   setText(ui.title, track?.title ?? "");
   setText(ui.artist, track?.artist ?? "");
   ui.artist.hidden = !track?.artist;
+  renderCover(track?.artworkUrl);
+  const shownControls = renderControls();
+  ui.nowPlaying.hidden = !track && !shownControls;
   // Count again once audio flows: the server has counted us by then, and the first
   // answer (fetched on Start) may predate our own connection.
   const hearing = state === "playing" && session.isAudioPlaying;
   if (hearing && !wasHearing) listeners.refresh();
   wasHearing = hearing;
+}
+
+function renderCover(url: string | undefined): void {
+  // Set src only when it changes: the same URL again would not refetch, but an empty
+  // one would show a broken image.
+  if (url && ui.cover.getAttribute("src") !== url) ui.cover.src = url;
+  if (!url) ui.cover.removeAttribute("src");
+  ui.cover.hidden = !url || ui.cover.dataset.failed === url;
+}
+
+/** Shows only the buttons the server offers now; returns whether any is shown. */
+function renderControls(): boolean {
+  const offered = session.commands;
+  const playing = session.isGroupPlaying;
+  const toggle = playing ? "pause" : "play";
+  ui.previous.hidden = !offered.has("previous");
+  ui.next.hidden = !offered.has("next");
+  ui.playPause.hidden = !offered.has(toggle);
+  ui.playPause.dataset.playing = String(playing);
+  const label = playing ? "Pause" : "Play";
+  if (ui.playPause.getAttribute("aria-label") !== label) ui.playPause.ariaLabel = label;
+  const any = !ui.previous.hidden || !ui.next.hidden || !ui.playPause.hidden;
+  ui.controls.hidden = !any;
+  return any;
 }
 
 function start(): void {
@@ -89,6 +123,17 @@ function stop(reason?: "user_request" | "shutdown"): void {
 ui.start.addEventListener("click", () => {
   if (session.state === "idle") start();
   else if (performance.now() - startedAtMs > DOUBLE_TAP_MS) stop("user_request");
+});
+ui.previous.addEventListener("click", () => session.send("previous"));
+ui.next.addEventListener("click", () => session.send("next"));
+ui.playPause.addEventListener(
+  "click",
+  () => session.send(session.isGroupPlaying ? "pause" : "play"),
+);
+// A cover that cannot load is hidden, not shown broken, until the track's cover changes.
+ui.cover.addEventListener("error", () => {
+  ui.cover.dataset.failed = ui.cover.getAttribute("src") ?? "";
+  ui.cover.hidden = true;
 });
 // Say goodbye when the guest leaves the page, so the server counts them out at once.
 addEventListener("pagehide", () => stop("shutdown"));

@@ -8,7 +8,12 @@
  * process has a new clock, and the library's filter would take minutes to walk over), and
  * a watchdog that starts an attempt itself if the library's loop ever stalls.
  */
-import { SendspinPlayer, type ServerStatePayload } from "@sendspin/sendspin-js";
+import {
+  type ControllerCommand,
+  type GroupUpdatePayload,
+  SendspinPlayer,
+  type ServerStatePayload,
+} from "@sendspin/sendspin-js";
 import { guestIdentity } from "./identity.ts";
 
 export type ListenState = "idle" | "connecting" | "playing" | "reconnecting";
@@ -16,7 +21,13 @@ export type ListenState = "idle" | "connecting" | "playing" | "reconnecting";
 export interface NowPlaying {
   title: string;
   artist: string;
+  /** The cover on the party's own origin, or undefined when the track has none. */
+  artworkUrl: string | undefined;
 }
+
+/** The party commands the page has buttons for (volume and mute stay the phone's own). */
+export type PartyCommand = "previous" | "play" | "pause" | "next";
+const PARTY_COMMANDS: readonly PartyCommand[] = ["previous", "play", "pause", "next"];
 
 export interface ListenSessionOptions {
   /** Origin of the Sendspin server; the socket is `<baseUrl>/sendspin`. */
@@ -36,6 +47,8 @@ export class ListenSession {
   #state: ListenState = "idle";
   #player: SendspinPlayer | undefined;
   #nowPlaying: NowPlaying | undefined;
+  #commands: ReadonlySet<PartyCommand> = new Set();
+  #groupPlaying = false;
   #lastAttemptMs = 0;
   #watchdog: ReturnType<typeof setInterval> | undefined;
 
@@ -49,6 +62,26 @@ export class ListenSession {
 
   get nowPlaying(): NowPlaying | undefined {
     return this.#nowPlaying;
+  }
+
+  /** The party commands the server offers now; empty while not connected. */
+  get commands(): ReadonlySet<PartyCommand> {
+    return this.#commands;
+  }
+
+  /** True while the group plays, as the server says (group/update playback_state). */
+  get isGroupPlaying(): boolean {
+    return this.#groupPlaying;
+  }
+
+  /** Sends a party command the server offers; anything else is ignored. */
+  send(command: PartyCommand): void {
+    if (!this.#player || !this.#commands.has(command)) return;
+    try {
+      this.#player.sendCommand(command as ControllerCommand, undefined);
+    } catch (error) {
+      console.warn(`Cannot send ${command}:`, error);
+    }
   }
 
   /** True while the server streams audio to this player. */
@@ -76,7 +109,8 @@ export class ListenSession {
         onReconnecting: () => this.#attempting(player),
         onReconnected: () => this.#connected(player),
       },
-      onStateChange: (state) => this.#serverStateChanged(player, state.serverState),
+      onStateChange: (state) =>
+        this.#serverStateChanged(player, state.serverState, state.groupState),
     });
     this.#player = player;
     player.unlock().catch((error) => console.warn("Cannot unlock audio output:", error));
@@ -91,6 +125,8 @@ export class ListenSession {
     this.#player = undefined;
     clearInterval(this.#watchdog);
     this.#nowPlaying = undefined;
+    this.#commands = new Set();
+    this.#groupPlaying = false;
     player.disconnect(reason);
     this.#setState("idle");
   }
@@ -133,9 +169,16 @@ export class ListenSession {
     }
   }
 
-  #serverStateChanged(player: SendspinPlayer, state: ServerStatePayload): void {
+  #serverStateChanged(
+    player: SendspinPlayer,
+    state: ServerStatePayload,
+    group: GroupUpdatePayload,
+  ): void {
     if (player !== this.#player) return;
-    this.#nowPlaying = nowPlayingOf(state);
+    this.#nowPlaying = nowPlayingOf(state, this.#options.baseUrl);
+    const offered = state.controller?.supported_commands ?? [];
+    this.#commands = new Set(PARTY_COMMANDS.filter((command) => offered.includes(command)));
+    this.#groupPlaying = group.playback_state === "playing";
     this.#options.onChange();
   }
 
@@ -145,11 +188,23 @@ export class ListenSession {
   }
 }
 
-function nowPlayingOf(state: ServerStatePayload): NowPlaying | undefined {
+function nowPlayingOf(state: ServerStatePayload, baseUrl: string): NowPlaying | undefined {
   const text = (value: unknown) => typeof value === "string" ? value.trim() : "";
   const title = text(state.metadata?.title);
   const artist = text(state.metadata?.artist);
-  return title || artist ? { title, artist } : undefined;
+  const artworkUrl = sameOrigin(text(state.metadata?.artwork_url), baseUrl);
+  return title || artist || artworkUrl ? { title, artist, artworkUrl } : undefined;
+}
+
+/** The page asks no other host for anything: a cover elsewhere is not shown. */
+function sameOrigin(url: string, baseUrl: string): string | undefined {
+  if (!url) return undefined;
+  try {
+    const resolved = new URL(url, baseUrl);
+    return resolved.origin === new URL(baseUrl).origin ? resolved.href : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
