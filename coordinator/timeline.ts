@@ -1,11 +1,24 @@
 /**
- * The one timeline: cuts decoded PCM into fixed chunks and stamps each with the server time
- * of its first sample, from a running sample count. It paces the source so the newest chunk
- * is never more than about 5 s ahead of real time, and starts a new segment (anchored 250 ms
- * ahead) whenever the source fell so far behind that the next chunk would arrive late.
+ * The one timeline: cuts decoded PCM into chunks of about 60 ms and stamps each with the
+ * server time of its first sample, from a running frame count at the source's own rate. It
+ * paces the source so the newest chunk is never more than about 5 s ahead of real time, and
+ * starts a new segment (anchored 250 ms ahead) whenever the source fell so far behind that
+ * the next chunk would arrive late.
+ *
+ * A block of another format (a playlist's next track at 44.1 kHz after one at 48 kHz) ends
+ * the current format's run with a shorter last chunk holding what was pending, and the new
+ * format's first chunk is stamped exactly where that run's samples end: the same segment, a
+ * new run counted from there. Workers see the format change on the chunk itself.
  */
 import type { Clock } from "../protocol/clock.ts";
-import { CHANNELS, CHUNK_FRAMES, SAMPLE_RATE } from "../protocol/pcm.ts";
+import {
+  type AudioBlock,
+  bytesPerFrame,
+  CHUNK_FRAMES,
+  type PcmFormat,
+  SAMPLE_RATE,
+  samePcmFormat,
+} from "../protocol/pcm.ts";
 import { sleepMs } from "../protocol/sleep.ts";
 import { playAtUs } from "../protocol/timestamps.ts";
 import { concat } from "../protocol/concat.ts";
@@ -13,7 +26,9 @@ import { concat } from "../protocol/concat.ts";
 export interface StampedChunk {
   segment: number;
   playAtUs: number;
-  /** 48k/16/2 little-endian interleaved (the platforms we run on are little-endian). */
+  /** The format of `pcm`: the source's own (see protocol/pcm.ts). */
+  format: PcmFormat;
+  /** Interleaved little-endian samples (the platforms we run on are little-endian). */
   pcm: Uint8Array;
 }
 
@@ -26,7 +41,7 @@ export interface TimelineOptions {
   maxLeadUs?: number;
   /** Default 250 ms: the first chunk of a segment plays this far in the future. */
   firstLeadUs?: number;
-  /** Default CHUNK_FRAMES (60 ms). */
+  /** Frames per chunk at 48 kHz, scaled to the source's rate; default CHUNK_FRAMES (60 ms). */
   chunkFrames?: number;
 }
 
@@ -35,10 +50,12 @@ const MIN_LEAD_US = 50_000;
 
 export class Timeline {
   segment = 0;
+  /** Server time of the first frame of the current run (one format, one segment). */
   #anchorUs = 0;
-  #framesInSegment = 0;
+  #framesInRun = 0;
   #started = false;
-  #pending: Int16Array = new Int16Array(0);
+  #format?: PcmFormat;
+  #pending: Uint8Array = new Uint8Array(0);
   #options: Required<TimelineOptions>;
 
   constructor(options: TimelineOptions) {
@@ -51,35 +68,60 @@ export class Timeline {
     };
   }
 
-  /** Adds decoded PCM (48k stereo interleaved, any length); emits every whole chunk, paced. */
-  async push(block: Int16Array, signal?: AbortSignal): Promise<void> {
-    const chunkSamples = this.#options.chunkFrames * CHANNELS;
-    let data = this.#pending.length ? concat(this.#pending, block) : block;
-    let offset = 0;
-    while (data.length - offset >= chunkSamples) {
-      await this.#pace(signal);
+  /** The format of the audio pushed last (undefined before any). */
+  get format(): PcmFormat | undefined {
+    return this.#format;
+  }
+
+  /** Adds decoded PCM (any whole number of frames); emits every whole chunk, paced. */
+  async push(block: AudioBlock, signal?: AbortSignal): Promise<void> {
+    if (this.#format && !samePcmFormat(this.#format, block.format)) {
+      await this.#endRun(signal);
       if (signal?.aborted) return;
-      const samples = data.slice(offset, offset + chunkSamples);
-      offset += chunkSamples;
-      this.#options.emit({
-        segment: this.segment,
-        playAtUs: this.#nextPlayAtUs(),
-        pcm: new Uint8Array(samples.buffer),
-      });
-      this.#framesInSegment += this.#options.chunkFrames;
     }
-    data = data.subarray(offset);
-    this.#pending = data.slice();
+    this.#format = block.format;
+    const { sampleRate } = block.format;
+    const frames = Math.max(1, Math.floor((this.#options.chunkFrames * sampleRate) / SAMPLE_RATE));
+    const chunkBytes = frames * bytesPerFrame(block.format);
+    const data = this.#pending.length ? concat(this.#pending, block.pcm) : block.pcm;
+    let offset = 0;
+    while (data.length - offset >= chunkBytes) {
+      await this.#emit(data.slice(offset, offset + chunkBytes), signal);
+      if (signal?.aborted) return;
+      offset += chunkBytes;
+    }
+    this.#pending = data.slice(offset);
   }
 
   /** Forget everything: the next chunk starts a new segment (after the source stopped). */
   restart(): void {
     this.#started = false;
-    this.#pending = new Int16Array(0);
+    this.#format = undefined;
+    this.#pending = new Uint8Array(0);
+  }
+
+  /** The format changes: what is pending goes out as a short chunk, the next run starts at its end. */
+  async #endRun(signal?: AbortSignal): Promise<void> {
+    const format = this.#format!;
+    const frameBytes = bytesPerFrame(format);
+    const whole = this.#pending.length - (this.#pending.length % frameBytes);
+    if (whole > 0) await this.#emit(this.#pending.slice(0, whole), signal);
+    this.#pending = new Uint8Array(0);
+    if (!this.#started) return;
+    this.#anchorUs = this.#nextPlayAtUs();
+    this.#framesInRun = 0;
+  }
+
+  async #emit(pcm: Uint8Array, signal?: AbortSignal): Promise<void> {
+    await this.#pace(signal);
+    if (signal?.aborted) return;
+    const format = this.#format!;
+    this.#options.emit({ segment: this.segment, playAtUs: this.#nextPlayAtUs(), format, pcm });
+    this.#framesInRun += pcm.length / bytesPerFrame(format);
   }
 
   #nextPlayAtUs(): number {
-    return playAtUs(this.#anchorUs, this.#framesInSegment, SAMPLE_RATE);
+    return playAtUs(this.#anchorUs, this.#framesInRun, this.#format!.sampleRate);
   }
 
   async #pace(signal?: AbortSignal): Promise<void> {
@@ -88,7 +130,7 @@ export class Timeline {
       this.segment++;
       this.#started = true;
       this.#anchorUs = clock.nowUs() + firstLeadUs;
-      this.#framesInSegment = 0;
+      this.#framesInRun = 0;
       return;
     }
     let aheadUs = this.#nextPlayAtUs() - clock.nowUs();
