@@ -16,8 +16,8 @@ import {
   bytesPerFrame,
   CHUNK_FRAMES,
   type PcmFormat,
-  SAMPLE_RATE,
   samePcmFormat,
+  SAMPLE_RATE,
 } from "../protocol/pcm.ts";
 import { sleepMs } from "../protocol/sleep.ts";
 import { playAtUs } from "../protocol/timestamps.ts";

@@ -28,6 +28,9 @@ export const DEMO_FORMAT: PcmFormat = { sampleRate: SAMPLE_RATE, bitDepth: 16, c
 /** 60 ms per chunk at 48 kHz: the longest single Opus frame, so one chunk becomes one packet. */
 export const CHUNK_FRAMES = 2_880;
 
+/** Bytes of one 60 ms chunk of the demo's format (48k/16/2). */
+export const CHUNK_BYTES = CHUNK_FRAMES * 4;
+
 /** Frames per timeline chunk at `sampleRate`: 60 ms, rounded down (2646 at 44.1 kHz, 480 at 8 kHz). */
 export function chunkFramesAt(sampleRate: number): number {
   return Math.floor((CHUNK_FRAMES * sampleRate) / SAMPLE_RATE);
@@ -77,7 +80,9 @@ export function unpackSamples(pcm: Uint8Array, bitDepth: 16 | 24): Int32Array {
   const count = pcm.byteLength / (bitDepth / 8);
   const out = new Int32Array(count);
   if (bitDepth === 16) {
-    for (let i = 0, o = 0; i < count; i++, o += 2) out[i] = ((pcm[o] | (pcm[o + 1] << 8)) << 16) >> 16;
+    for (let i = 0, o = 0; i < count; i++, o += 2) {
+      out[i] = ((pcm[o] | (pcm[o + 1] << 8)) << 16) >> 16;
+    }
   } else {
     for (let i = 0, o = 0; i < count; i++, o += 3) {
       out[i] = ((pcm[o] | (pcm[o + 1] << 8) | (pcm[o + 2] << 16)) << 8) >> 8;

@@ -7,8 +7,7 @@
 import type { Clock } from "../protocol/clock.ts";
 import type { Logger } from "../protocol/log.ts";
 import type { AudioFormat } from "../protocol/messages.ts";
-import { CHUNK_FRAMES, SAMPLE_RATE } from "../protocol/pcm.ts";
-import { durationUs } from "../protocol/timestamps.ts";
+import { CHUNK_FRAMES, pcmDurationUs, type PcmFormat, SAMPLE_RATE } from "../protocol/pcm.ts";
 import type { NowPlaying, TrackInfo } from "../protocol/now_playing.ts";
 import {
   canProduce,
@@ -59,12 +58,12 @@ const ENCODER_START_INTERVAL_MS = 5_000;
 /** How often `flush` runs; PACE_SLOTS ticks make one 60 ms chunk. */
 export const PACE_INTERVAL_MS = 10;
 export const PACE_SLOTS = (CHUNK_FRAMES / SAMPLE_RATE) * 1000 / PACE_INTERVAL_MS;
-const CHUNK_US = durationUs(CHUNK_FRAMES, SAMPLE_RATE);
 
 /** A timeline chunk as it comes down the pipe. */
 export interface TimelineChunk {
   segment: number;
   playAtUs: number;
+  format: PcmFormat;
   pcm: Uint8Array;
 }
 
@@ -122,7 +121,10 @@ export class Group implements GroupPort {
   // --- from the coordinator ---
 
   onChunk(timeline: TimelineChunk): void {
-    const chunk = { ...timeline, endUs: timeline.playAtUs + CHUNK_US };
+    const chunk = {
+      ...timeline,
+      endUs: timeline.playAtUs + pcmDurationUs(timeline.format, timeline.pcm),
+    };
     this.future.addPcm(chunk);
     for (const output of [...this.outputs.values()]) {
       try {

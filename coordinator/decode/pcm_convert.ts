@@ -8,7 +8,12 @@
  * with or without ffmpeg: integers are shifted (32-bit `>> 8`, no dither), floats are scaled
  * by 2^23, rounded half to even (lrintf) and clipped.
  */
-import { type AudioBlock, carriedBitDepth, packSamples, type PcmFormat } from "../../protocol/pcm.ts";
+import {
+  type AudioBlock,
+  carriedBitDepth,
+  packSamples,
+  type PcmFormat,
+} from "../../protocol/pcm.ts";
 import { downmixToStereo } from "./downmix.ts";
 import type { PcmBlock } from "./types.ts";
 

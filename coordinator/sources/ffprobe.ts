@@ -4,7 +4,12 @@
  * ships with ffmpeg). An input ffprobe cannot read gets the demo's format, and ffmpeg itself
  * then says what is wrong with it.
  */
-import { carriedBitDepth, DEMO_FORMAT, type PcmFormat, pcmFormatProblem } from "../../protocol/pcm.ts";
+import {
+  carriedBitDepth,
+  DEMO_FORMAT,
+  type PcmFormat,
+  pcmFormatProblem,
+} from "../../protocol/pcm.ts";
 
 /** A stream that does not answer ffprobe this fast is decoded at the demo's format. */
 const PROBE_TIMEOUT_MS = 10_000;

@@ -20,7 +20,9 @@ for (const chunkFrames of [2_880, 4_096, 1_001, 441]) {
     const timeline = new Timeline({ clock, sleep, chunkFrames, emit: (c) => chunks.push(c) });
     const totalFrames = 3 * 3600 * 48_000;
     const block = new Int16Array(48_000 * 2); // one second per push: not a multiple of the chunk
-    for (let pushed = 0; pushed < totalFrames; pushed += 48_000) await timeline.push(s16Block(block));
+    for (let pushed = 0; pushed < totalFrames; pushed += 48_000) {
+      await timeline.push(s16Block(block));
+    }
     const anchor = chunks[0].playAtUs;
     assert.equal(anchor, 1_000_000 + 250_000, "first chunk 250 ms ahead");
     for (let i = 0; i < chunks.length; i++) {
@@ -82,7 +84,9 @@ Deno.test("44.1 kHz timestamps stay exact over 3 simulated hours", async () => {
   let frames = 0;
   for (const chunk of chunks) {
     const exact = chunks[0].playAtUs + Math.round((frames * 1_000_000) / 44_100);
-    if (chunk.playAtUs !== exact) assert.fail(`after ${frames} frames: ${chunk.playAtUs} != ${exact}`);
+    if (chunk.playAtUs !== exact) {
+      assert.fail(`after ${frames} frames: ${chunk.playAtUs} != ${exact}`);
+    }
     assert.deepEqual(chunk.format, format);
     frames += chunk.pcm.byteLength / 6;
   }
@@ -117,7 +121,10 @@ Deno.test("a new format starts exactly where the previous format's samples end",
     assert.equal(chunk.playAtUs, changeUs + Math.round((frames * 1_000_000) / 44_100));
     frames += chunk.pcm.byteLength / 3;
   }
-  assert.deepEqual(concatAll(secondChunks.map((c) => c.pcm)), concatAll([b, b]).subarray(0, frames * 3));
+  assert.deepEqual(
+    concatAll(secondChunks.map((c) => c.pcm)),
+    concatAll([b, b]).subarray(0, frames * 3),
+  );
 });
 
 function concatAll(parts: Uint8Array[]): Uint8Array {
