@@ -60,9 +60,13 @@ Deno.test({
     const path = `${dir}/hires.flac`;
     try {
       await ffmpeg([
-        ...["-f", "lavfi", "-i", "sine=frequency=997:sample_rate=44100:duration=1.5"],
-        ...["-f", "lavfi", "-i", "anoisesrc=color=pink:sample_rate=44100:duration=1.5:seed=7"],
-        ...["-filter_complex", "[0][1]amerge=inputs=2", "-c:a", "flac", "-sample_fmt", "s32"],
+        ...[
+          "-f",
+          "lavfi",
+          "-i",
+          "aevalsrc=0.5*sin(2*PI*997*t)|0.3*sin(2*PI*1234*t)+0.01*random(0):s=44100:d=2",
+        ],
+        ...["-c:a", "flac", "-sample_fmt", "s32"],
         ...["-bits_per_raw_sample", "24", path],
       ]);
       const reference = await ffmpeg(["-i", path, "-f", "s24le", "-c:a", "pcm_s24le", "-"]);
