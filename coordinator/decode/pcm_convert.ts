@@ -5,8 +5,8 @@
  * down to stereo.
  *
  * The sample conversions copy ffmpeg's (libswresample), so that sources give the same bytes
- * with or without ffmpeg: integers are shifted (32-bit `>> 8`, no dither), floats are scaled
- * by 2^23, rounded half to even (lrintf) and clipped.
+ * with or without ffmpeg: integers are shifted (32-bit `>> 8`, no dither), floats are scaled,
+ * rounded half to even (lrintf) and clipped (see floatToInt).
  */
 import {
   type AudioBlock,
@@ -27,13 +27,17 @@ export function intToInt16(sample: number, bitDepth: number): number {
   return shiftSample(sample, bitDepth, 16);
 }
 
-/** One float sample (full scale ±1) to `bits` bits: round half to even, then clip. */
+/**
+ * One float sample (full scale ±1) to `bits` bits, as ffmpeg converts: 16 bits directly
+ * (round half to even, clip); 24 bits through 32 (round half to even, clip, then `>> 8`).
+ */
 export function floatToInt(sample: number, bits: 16 | 24): number {
-  const full = bits === 16 ? 32768 : 8388608;
+  const full = bits === 16 ? 32768 : 2147483648;
   const scaled = sample * full;
   let rounded = Math.round(scaled); // rounds halves up
   if (rounded - scaled === 0.5 && (rounded & 1) !== 0) rounded -= 1;
-  return rounded > full - 1 ? full - 1 : rounded < -full ? -full : rounded;
+  const clipped = rounded > full - 1 ? full - 1 : rounded < -full ? -full : rounded;
+  return bits === 16 ? clipped : clipped >> 8;
 }
 
 /** One float sample (full scale ±1) to 16 bits: round half to even, then clip. */
