@@ -83,6 +83,8 @@ export class Group implements GroupPort {
   readonly outputs = new Map<string, Output>();
   readonly future = new FutureAudio();
   playing = false;
+  /** The format of the newest timeline chunk: what the source plays in. */
+  sourceFormat?: PcmFormat;
   tags: TrackInfo = {};
   #log: Logger;
   #onMembership;
@@ -126,6 +128,7 @@ export class Group implements GroupPort {
       endUs: timeline.playAtUs + pcmDurationUs(timeline.format, timeline.pcm),
     };
     this.future.addPcm(chunk);
+    this.sourceFormat = chunk.format;
     for (const output of [...this.outputs.values()]) {
       try {
         output.stream.feed(chunk);

@@ -15,7 +15,8 @@ import {
 import { BURST_MESSAGES, MAX_INVALID_MESSAGES, MESSAGES_PER_SECOND } from "./client_limits.ts";
 import type { ClientConnection, SessionInput } from "./dialects/connection.ts";
 import { TokenBucket } from "./token_bucket.ts";
-import { producibleFormats } from "./encoders/negotiate.ts";
+import { preferSourceFormat, producibleFormats } from "./encoders/negotiate.ts";
+import type { PcmFormat } from "../protocol/pcm.ts";
 import type { FramedChunk } from "./future_audio.ts";
 import { MIN_USEFUL_LEAD_US } from "./output_stream.ts";
 import { SendQueue } from "./send_queue.ts";
@@ -25,6 +26,8 @@ export interface GroupPort {
   readonly serverId: string;
   readonly name: string;
   readonly clock: Clock;
+  /** The format the source plays in now (undefined before any audio). */
+  readonly sourceFormat?: PcmFormat;
   /** Whether one more listener may join. */
   hasRoom(): boolean;
   /** Counts a refused client message. */
@@ -191,7 +194,7 @@ export class Session implements SessionInput {
     this.hello = hello;
     const support = hello.player_support;
     const roles = activeRoles(hello.supported_roles);
-    const candidates = producibleFormats(support?.supported_formats ?? []);
+    const candidates = this.#candidates();
     if (roles.some((r) => r.startsWith("player@")) && candidates.length === 0) {
       const listed = support?.supported_formats.map(describe).join(", ") || "none";
       return this.close(CLOSE_POLICY, `no audio format we can produce (client lists ${listed})`);
@@ -219,8 +222,13 @@ export class Session implements SessionInput {
     this.roles = activeRoles(this.hello.supported_roles);
     this.connection.activate(this.#welcome());
     this.group.join(this); // a listener now: its group, controller and metadata state
-    const candidates = producibleFormats(this.hello.player_support?.supported_formats ?? []);
-    if (this.hasRole("player")) this.#listen(candidates);
+    if (this.hasRole("player")) this.#listen(this.#candidates());
+  }
+
+  /** The client's formats we can produce, the source's own first where it lists it. */
+  #candidates(): AudioFormat[] {
+    const listed = producibleFormats(this.hello?.player_support?.supported_formats ?? []);
+    return preferSourceFormat(listed, this.group.sourceFormat);
   }
 
   /** Its approval was revoked: its stream ends and it waits, connected, with nothing active. */
