@@ -118,8 +118,13 @@ export class Rechunker {
  */
 export function toOutputInts(unit: Unit, channels: number, bits: number): Int32Array {
   const { samples, frames } = unit;
-  const out = new Int32Array(frames * channels);
   const isFloat = samples instanceof Float32Array;
+  if (!isFloat && unit.channels === channels && unit.bitDepth === bits) return samples; // as is
+  if (!isFloat && unit.channels === channels && bits > unit.bitDepth) {
+    const shift = bits - unit.bitDepth; // the common 16 → 24 for FLAC: a shift, no rounding
+    return Int32Array.from(samples, (s) => s << shift);
+  }
+  const out = new Int32Array(frames * channels);
   const quantBits = isFloat ? Math.min(unit.bitDepth, bits) : unit.bitDepth;
   const full = 2 ** (quantBits - 1);
   const shift = bits - quantBits;
