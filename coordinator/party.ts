@@ -12,7 +12,7 @@ import type {
   PlaybackState,
   TrackInfo,
 } from "../protocol/now_playing.ts";
-import { CHANNELS, SAMPLE_RATE } from "../protocol/pcm.ts";
+import { type AudioBlock, bytesPerFrame, SAMPLE_RATE } from "../protocol/pcm.ts";
 import type { TrackTags } from "../protocol/tags.ts";
 import { sleepMs } from "../protocol/sleep.ts";
 import { Playback } from "./playback.ts";
@@ -206,7 +206,7 @@ export class Party implements Source {
   }
 
   /** Track after track from the cursor; a track that cannot play is skipped with one line. */
-  async *decode(signal: AbortSignal): AsyncGenerator<Int16Array> {
+  async *decode(signal: AbortSignal): AsyncGenerator<AudioBlock> {
     const { log, useFfmpeg } = this.#options;
     this.#atEnd = false;
     let failedInARow = 0;
@@ -219,22 +219,30 @@ export class Party implements Source {
       // A file resumes where it was heard; a stream or the demo joins anew.
       const seekable = track.spec.kind === "file";
       if (!seekable) this.#cursor.frame = 0;
-      let skip = seekable ? frame * CHANNELS : 0;
+      // Positions count time in 48 kHz frames, whatever each track's own rate.
+      let skipUs = seekable ? (frame * 1_000_000) / SAMPLE_RATE : 0;
       try {
         const source = createSource(track.spec, {
           useFfmpeg,
           onTags: (tags) => this.#onTags(index, tags),
         });
         for await (let block of source.decode(signal)) {
-          if (skip >= block.length) {
-            skip -= block.length;
-            continue;
+          const frameBytes = bytesPerFrame(block.format);
+          const rate = block.format.sampleRate;
+          if (skipUs > 0) {
+            // Resuming mid-track: decoded from its start, the heard part skipped.
+            const skipFrames = Math.round((skipUs * rate) / 1_000_000);
+            const frames = block.pcm.length / frameBytes;
+            if (skipFrames >= frames) {
+              skipUs -= (frames * 1_000_000) / rate;
+              continue;
+            }
+            block = { format: block.format, pcm: block.pcm.subarray(skipFrames * frameBytes) };
+            skipUs = 0;
           }
-          block = block.subarray(skip); // resuming mid-track: decoded from its start
-          skip = 0;
           if (!produced) this.#markStart({ index, frame: seekable ? frame : 0 });
           produced = true;
-          this.#cursor.frame += block.length / CHANNELS;
+          this.#cursor.frame += (block.pcm.length / frameBytes) * (SAMPLE_RATE / rate);
           yield block;
         }
         if (!produced && !single && !signal.aborted) {

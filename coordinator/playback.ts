@@ -9,6 +9,7 @@
  */
 import { Backoff } from "../protocol/backoff.ts";
 import type { Logger } from "../protocol/log.ts";
+import type { AudioBlock } from "../protocol/pcm.ts";
 import type { Source } from "./sources/source.ts";
 import { sleepMs } from "../protocol/sleep.ts";
 import type { Timeline } from "./timeline.ts";
@@ -174,7 +175,7 @@ export class Playback {
             attempt.abort();
           }, stallMs);
         });
-        let next: IteratorResult<Int16Array>;
+        let next: IteratorResult<AudioBlock>;
         try {
           next = await Promise.race([blocks.next(), stalled]);
         } finally {

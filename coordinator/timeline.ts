@@ -1,11 +1,24 @@
 /**
- * The one timeline: cuts decoded PCM into fixed chunks and stamps each with the server time
- * of its first sample, from a running sample count. It paces the source so the newest chunk
- * is never more than about 5 s ahead of real time, and starts a new segment (anchored 250 ms
- * ahead) whenever the source fell so far behind that the next chunk would arrive late.
+ * The one timeline: cuts decoded PCM into chunks of about 60 ms and stamps each with the
+ * server time of its first sample, from a running frame count at the source's own rate. It
+ * paces the source so the newest chunk is never more than about 5 s ahead of real time, and
+ * starts a new segment (anchored 250 ms ahead) whenever the source fell so far behind that
+ * the next chunk would arrive late.
+ *
+ * A block of another format (a playlist's next track at 44.1 kHz after one at 48 kHz) ends
+ * the current format's run with a shorter last chunk holding what was pending, and the new
+ * format's first chunk is stamped exactly where that run's samples end: the same segment, a
+ * new run counted from there. Workers see the format change on the chunk itself.
  */
 import type { Clock } from "../protocol/clock.ts";
-import { CHANNELS, CHUNK_FRAMES, SAMPLE_RATE } from "../protocol/pcm.ts";
+import {
+  type AudioBlock,
+  bytesPerFrame,
+  CHUNK_FRAMES,
+  type PcmFormat,
+  samePcmFormat,
+  SAMPLE_RATE,
+} from "../protocol/pcm.ts";
 import { sleepMs } from "../protocol/sleep.ts";
 import { playAtUs } from "../protocol/timestamps.ts";
 import { concat } from "../protocol/concat.ts";
@@ -13,7 +26,9 @@ import { concat } from "../protocol/concat.ts";
 export interface StampedChunk {
   segment: number;
   playAtUs: number;
-  /** 48k/16/2 little-endian interleaved (the platforms we run on are little-endian). */
+  /** The format of `pcm`: the source's own (see protocol/pcm.ts). */
+  format: PcmFormat;
+  /** Interleaved little-endian samples (the platforms we run on are little-endian). */
   pcm: Uint8Array;
 }
 
@@ -26,7 +41,7 @@ export interface TimelineOptions {
   maxLeadUs?: number;
   /** Default 250 ms: the first chunk of a segment plays this far in the future. */
   firstLeadUs?: number;
-  /** Default CHUNK_FRAMES (60 ms). */
+  /** Frames per chunk at 48 kHz, scaled to the source's rate; default CHUNK_FRAMES (60 ms). */
   chunkFrames?: number;
 }
 
@@ -35,15 +50,17 @@ const MIN_LEAD_US = 50_000;
 
 export class Timeline {
   segment = 0;
+  /** Server time of the first frame of the current run (one format, one segment). */
   #anchorUs = 0;
-  #framesInSegment = 0;
+  #framesInRun = 0;
   #started = false;
-  #pending: Int16Array = new Int16Array(0);
-  /** Who wants the play time of a sample not emitted yet (counted in samples pushed). */
-  #marks: { sample: number; tell: (playAtUs: number) => void }[] = [];
-  /** Samples emitted and pushed since the last restart. */
-  #emittedSamples = 0;
-  #pushedSamples = 0;
+  #format?: PcmFormat;
+  #pending: Uint8Array = new Uint8Array(0);
+  /** Who wants the play time of a frame not emitted yet (counted in frames pushed). */
+  #marks: { frame: number; tell: (playAtUs: number) => void }[] = [];
+  /** Frames emitted and pushed since the last restart, over every format. */
+  #emittedFrames = 0;
+  #pushedFrames = 0;
   #options: Required<TimelineOptions>;
 
   constructor(options: TimelineOptions) {
@@ -56,29 +73,38 @@ export class Timeline {
     };
   }
 
-  /** Adds decoded PCM (48k stereo interleaved, any length); emits every whole chunk, paced. */
-  async push(block: Int16Array, signal?: AbortSignal): Promise<void> {
-    const chunkSamples = this.#options.chunkFrames * CHANNELS;
-    let data = this.#pending.length ? concat(this.#pending, block) : block;
-    this.#pushedSamples += block.length;
-    let offset = 0;
-    while (data.length - offset >= chunkSamples) {
-      await this.#pace(signal);
+  /** The format of the audio pushed last (undefined before any). */
+  get format(): PcmFormat | undefined {
+    return this.#format;
+  }
+
+  /** Adds decoded PCM (any whole number of frames); emits every whole chunk, paced. */
+  async push(block: AudioBlock, signal?: AbortSignal): Promise<void> {
+    if (this.#format && !samePcmFormat(this.#format, block.format)) {
+      await this.#endRun(signal);
       if (signal?.aborted) return;
-      const samples = data.slice(offset, offset + chunkSamples);
-      offset += chunkSamples;
-      this.#emit(samples);
     }
-    data = data.subarray(offset);
-    this.#pending = data.slice();
+    this.#format = block.format;
+    const { sampleRate } = block.format;
+    const frames = this.#chunkFramesAt(sampleRate);
+    const chunkBytes = frames * bytesPerFrame(block.format);
+    const data = this.#pending.length ? concat(this.#pending, block.pcm) : block.pcm;
+    this.#pushedFrames += block.pcm.length / bytesPerFrame(block.format);
+    let offset = 0;
+    while (data.length - offset >= chunkBytes) {
+      await this.#emit(data.slice(offset, offset + chunkBytes), signal);
+      if (signal?.aborted) return;
+      offset += chunkBytes;
+    }
+    this.#pending = data.slice(offset);
   }
 
   /**
-   * `tell` gets the server time at which the next sample pushed is heard, once the chunk
+   * `tell` gets the server time at which the next frame pushed is heard, once the chunk
    * holding it is emitted (so a track change is announced for when it is heard).
    */
   onNextSample(tell: (playAtUs: number) => void): void {
-    this.#marks.push({ sample: this.#pushedSamples, tell });
+    this.#marks.push({ frame: this.#pushedFrames, tell });
   }
 
   /**
@@ -86,45 +112,61 @@ export class Timeline {
    * resolves with the server time at which everything emitted has been heard.
    */
   async flush(signal?: AbortSignal): Promise<number> {
-    if (this.#pending.length > 0) {
-      await this.#pace(signal);
-      if (signal?.aborted) return this.#nextPlayAtUs();
-      const samples = new Int16Array(this.#options.chunkFrames * CHANNELS);
-      samples.set(this.#pending);
-      this.#pending = new Int16Array(0);
-      this.#pushedSamples = this.#emittedSamples + samples.length;
-      this.#emit(samples);
+    const format = this.#format;
+    if (format && this.#pending.length > 0) {
+      const frames = this.#chunkFramesAt(format.sampleRate);
+      const padded = new Uint8Array(frames * bytesPerFrame(format));
+      padded.set(this.#pending);
+      this.#pending = new Uint8Array(0);
+      this.#pushedFrames = this.#emittedFrames + frames;
+      await this.#emit(padded, signal);
     }
-    return this.#nextPlayAtUs();
+    return this.#started ? this.#nextPlayAtUs() : this.#options.clock.nowUs();
   }
 
   /** Forget everything: the next chunk starts a new segment (after the source stopped). */
   restart(): void {
     this.#started = false;
-    this.#pending = new Int16Array(0);
+    this.#format = undefined;
+    this.#pending = new Uint8Array(0);
     this.#marks = [];
-    this.#emittedSamples = this.#pushedSamples = 0;
+    this.#emittedFrames = this.#pushedFrames = 0;
   }
 
-  #emit(samples: Int16Array): void {
-    const firstUs = this.#nextPlayAtUs();
-    this.#options.emit({
-      segment: this.segment,
-      playAtUs: firstUs,
-      pcm: new Uint8Array(samples.buffer),
-    });
-    const end = this.#emittedSamples + samples.length;
-    while (this.#marks.length > 0 && this.#marks[0].sample < end) {
-      const { sample, tell } = this.#marks.shift()!;
-      const frames = Math.max(0, sample - this.#emittedSamples) / CHANNELS;
-      tell(playAtUs(this.#anchorUs, this.#framesInSegment + frames, SAMPLE_RATE));
+  #chunkFramesAt(sampleRate: number): number {
+    return Math.max(1, Math.floor((this.#options.chunkFrames * sampleRate) / SAMPLE_RATE));
+  }
+
+  /** The format changes: what is pending goes out as a short chunk, the next run starts at its end. */
+  async #endRun(signal?: AbortSignal): Promise<void> {
+    const format = this.#format!;
+    const frameBytes = bytesPerFrame(format);
+    const whole = this.#pending.length - (this.#pending.length % frameBytes);
+    if (whole > 0) await this.#emit(this.#pending.slice(0, whole), signal);
+    this.#pending = new Uint8Array(0);
+    if (!this.#started) return;
+    this.#anchorUs = this.#nextPlayAtUs();
+    this.#framesInRun = 0;
+  }
+
+  async #emit(pcm: Uint8Array, signal?: AbortSignal): Promise<void> {
+    await this.#pace(signal);
+    if (signal?.aborted) return;
+    const format = this.#format!;
+    this.#options.emit({ segment: this.segment, playAtUs: this.#nextPlayAtUs(), format, pcm });
+    const frames = pcm.length / bytesPerFrame(format);
+    const end = this.#emittedFrames + frames;
+    while (this.#marks.length > 0 && this.#marks[0].frame < end) {
+      const { frame, tell } = this.#marks.shift()!;
+      const into = Math.max(0, frame - this.#emittedFrames);
+      tell(playAtUs(this.#anchorUs, this.#framesInRun + into, format.sampleRate));
     }
-    this.#emittedSamples = end;
-    this.#framesInSegment += this.#options.chunkFrames;
+    this.#emittedFrames = end;
+    this.#framesInRun += frames;
   }
 
   #nextPlayAtUs(): number {
-    return playAtUs(this.#anchorUs, this.#framesInSegment, SAMPLE_RATE);
+    return playAtUs(this.#anchorUs, this.#framesInRun, this.#format!.sampleRate);
   }
 
   async #pace(signal?: AbortSignal): Promise<void> {
@@ -133,7 +175,7 @@ export class Timeline {
       this.segment++;
       this.#started = true;
       this.#anchorUs = clock.nowUs() + firstLeadUs;
-      this.#framesInSegment = 0;
+      this.#framesInRun = 0;
       return;
     }
     let aheadUs = this.#nextPlayAtUs() - clock.nowUs();

@@ -14,8 +14,7 @@ import { systemClock } from "../protocol/clock.ts";
 import { sleepMs } from "../protocol/sleep.ts";
 import { type NowPlaying, PARTY_COMMANDS, type PartyCommand } from "../protocol/now_playing.ts";
 import type { ClientSummary } from "../protocol/client_summary.ts";
-import { CHUNK_FRAMES, SAMPLE_RATE } from "../protocol/pcm.ts";
-import { durationUs } from "../protocol/timestamps.ts";
+import { pcmDurationUs } from "../protocol/pcm.ts";
 import type { StampedChunk } from "./timeline.ts";
 import type { WorkerExit, WorkerLink } from "./worker_link.ts";
 
@@ -46,7 +45,6 @@ export interface WorkerPoolOptions {
 const MAX_CRASHES = 5;
 const CRASH_WINDOW_MS = 60_000;
 const RESTART_DELAYS_MS = [100, 500, 1_000, 2_000, 5_000];
-const CHUNK_US = durationUs(CHUNK_FRAMES, SAMPLE_RATE);
 const STOP_TIMEOUT_MS = 2_000;
 /**
  * Heartbeat checks without a report before a worker counts as hung: 3 s. Counted in checks,
@@ -136,7 +134,7 @@ export class WorkerPool {
   /** Sends a timeline chunk to every worker and keeps it for workers that start late. */
   broadcastChunk(chunk: StampedChunk): void {
     const frame = encodeDown({ type: "chunk", ...chunk }); // encoded once for every worker
-    const endUs = chunk.playAtUs + CHUNK_US;
+    const endUs = chunk.playAtUs + pcmDurationUs(chunk.format, chunk.pcm);
     this.#future.at(systemClock.nowUs());
     this.#future.push({ frame, endUs });
     this.#broadcast(frame, { expiresUs: endUs });

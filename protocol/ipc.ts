@@ -6,14 +6,18 @@
  */
 import type { NowPlaying, PartyCommand } from "./now_playing.ts";
 import type { ClientSummary } from "./client_summary.ts";
+import { bytesPerFrame, type PcmFormat, pcmFormatProblem } from "./pcm.ts";
 import { concat } from "./concat.ts";
 import type { WorkerConfig } from "./worker_config.ts";
 
 export type DownMessage =
   /** Always the first frame: what the worker serves (see worker_config.ts). */
   | { type: "configure"; config: WorkerConfig }
-  /** PCM 48k/16/2 starting at `playAtUs`; a new `segment` starts a new timeline anchor. */
-  | { type: "chunk"; segment: number; playAtUs: number; pcm: Uint8Array }
+  /**
+   * PCM in `format` (the source's own) starting at `playAtUs`; a new `segment` starts a new
+   * timeline anchor, a new `format` within a segment starts exactly where the previous ended.
+   */
+  | { type: "chunk"; segment: number; playAtUs: number; format: PcmFormat; pcm: Uint8Array }
   /** What plays from `nowPlaying.atUs` on (announced ahead: workers tell clients then). */
   | { type: "now-playing"; nowPlaying: NowPlaying }
   /**
@@ -84,8 +88,13 @@ const KIND_CHUNK = 1;
 const KIND_JSON = 2;
 const KIND_ARTWORK = 3;
 const LENGTH_BYTES = 4;
-const CHUNK_HEADER_BYTES = 1 + 4 + 8;
-/** Far above a 60 ms PCM chunk (11,520 bytes): anything larger is a broken stream. */
+/**
+ * A chunk frame's body: kind u8, segment u32, playAtUs f64, sample rate u32, bit depth u8,
+ * channels u8 (all big-endian), then the PCM. Every chunk names its format, so a worker
+ * joining late, or a format change mid-segment, needs no separate announcement.
+ */
+const CHUNK_HEADER_BYTES = 1 + 4 + 8 + 4 + 1 + 1;
+/** Far above a 60 ms PCM chunk (69,120 bytes at 192 kHz/24-bit stereo): larger is broken. */
 export const MAX_FRAME_BYTES = 1 << 20;
 
 /** The largest image the coordinator sends down: its frame (with key and type) stays under 1 MiB. */
@@ -104,6 +113,9 @@ export function encodeDown(message: DownMessage): Uint8Array {
     out[4] = KIND_CHUNK;
     view.setUint32(5, message.segment);
     view.setFloat64(9, message.playAtUs);
+    view.setUint32(17, message.format.sampleRate);
+    out[21] = message.format.bitDepth;
+    out[22] = message.format.channels;
     out.set(message.pcm, LENGTH_BYTES + CHUNK_HEADER_BYTES);
     return out;
   }
@@ -161,12 +173,16 @@ function decodeBody(body: Uint8Array): DownMessage {
     if (artwork) return artwork;
   }
   if (body[0] === KIND_CHUNK && body.byteLength >= CHUNK_HEADER_BYTES) {
-    return {
-      type: "chunk",
-      segment: view.getUint32(1),
-      playAtUs: view.getFloat64(5),
-      pcm: body.slice(CHUNK_HEADER_BYTES),
-    };
+    const format = {
+      sampleRate: view.getUint32(13),
+      bitDepth: body[17],
+      channels: body[18],
+    } as PcmFormat;
+    const pcm = body.slice(CHUNK_HEADER_BYTES);
+    const problem = pcmFormatProblem(format) ??
+      (pcm.byteLength % bytesPerFrame(format) ? `${pcm.byteLength} bytes of PCM` : undefined);
+    if (problem) throw new MalformedFrameError(`malformed chunk frame: ${problem}`);
+    return { type: "chunk", segment: view.getUint32(1), playAtUs: view.getFloat64(5), format, pcm };
   }
   if (body[0] === KIND_JSON) {
     try {

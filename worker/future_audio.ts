@@ -8,12 +8,15 @@
  * A new timeline segment makes everything before it useless.
  */
 import { FutureWindow } from "../protocol/future_window.ts";
+import type { PcmFormat } from "../protocol/pcm.ts";
 
 export interface PcmChunk {
   segment: number;
   playAtUs: number;
   endUs: number;
-  /** 48k/16/2 little-endian interleaved, as it came down the pipe. */
+  /** The source's format, as the timeline says (protocol/pcm.ts). */
+  format: PcmFormat;
+  /** Interleaved little-endian samples in `format`, as they came down the pipe. */
   pcm: Uint8Array;
 }
 

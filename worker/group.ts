@@ -7,8 +7,7 @@
 import type { Clock } from "../protocol/clock.ts";
 import type { Logger } from "../protocol/log.ts";
 import type { AudioFormat } from "../protocol/messages.ts";
-import { CHUNK_FRAMES, SAMPLE_RATE } from "../protocol/pcm.ts";
-import { durationUs } from "../protocol/timestamps.ts";
+import { CHUNK_FRAMES, pcmDurationUs, type PcmFormat, SAMPLE_RATE } from "../protocol/pcm.ts";
 import { type NowPlaying, PARTY_COMMANDS, type PartyCommand } from "../protocol/now_playing.ts";
 import { metadataOf, PartyState } from "./party_state.ts";
 import {
@@ -74,12 +73,12 @@ const ENCODER_START_INTERVAL_MS = 5_000;
 /** How often `flush` runs; PACE_SLOTS ticks make one 60 ms chunk. */
 export const PACE_INTERVAL_MS = 10;
 export const PACE_SLOTS = (CHUNK_FRAMES / SAMPLE_RATE) * 1000 / PACE_INTERVAL_MS;
-const CHUNK_US = durationUs(CHUNK_FRAMES, SAMPLE_RATE);
 
 /** A timeline chunk as it comes down the pipe. */
 export interface TimelineChunk {
   segment: number;
   playAtUs: number;
+  format: PcmFormat;
   pcm: Uint8Array;
 }
 
@@ -103,6 +102,8 @@ export class Group implements GroupPort {
   playing = false;
   /** What plays, told to clients when it is heard. */
   readonly party: PartyState;
+  /** The format of the newest timeline chunk: what the source plays in. */
+  sourceFormat?: PcmFormat;
   #log: Logger;
   #onMembership;
   #hasRoom: () => boolean;
@@ -151,8 +152,12 @@ export class Group implements GroupPort {
   // --- from the coordinator ---
 
   onChunk(timeline: TimelineChunk): void {
-    const chunk = { ...timeline, endUs: timeline.playAtUs + CHUNK_US };
+    const chunk = {
+      ...timeline,
+      endUs: timeline.playAtUs + pcmDurationUs(timeline.format, timeline.pcm),
+    };
     this.future.addPcm(chunk);
+    this.sourceFormat = chunk.format;
     for (const output of [...this.outputs.values()]) {
       try {
         output.stream.feed(chunk);

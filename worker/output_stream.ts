@@ -2,10 +2,13 @@
  * One output format on one worker: one encoder, fed every timeline chunk once, stamping
  * each encoded unit from a running frame count; each unit is framed once and handed to
  * `onFramed` (the group keeps it and gives the same object to every listener of the format).
+ * When the source's format changes, the encoder hands out what it holds (ending no later
+ * than the change), and a fresh one starts exactly at the change: the output format stays.
  */
 import { AUDIO_HEADER_BYTES, frameAudioChunk } from "../protocol/audio_chunk.ts";
 import type { Clock } from "../protocol/clock.ts";
 import type { AudioFormat } from "../protocol/messages.ts";
+import { type PcmFormat, samePcmFormat } from "../protocol/pcm.ts";
 import { durationUs, playAtUs } from "../protocol/timestamps.ts";
 import type { EncodedUnit, Encoder } from "./encoders/encoder.ts";
 import type { FramedChunk, PcmChunk } from "./future_audio.ts";
@@ -34,6 +37,10 @@ export class OutputStream {
   #segment = -1;
   #anchorUs = 0;
   #framesOut = 0;
+  /** The source format the encoder is fed. */
+  #input?: PcmFormat;
+  /** Units published end no later than this (the server time of a format change). */
+  #endLimitUs = Infinity;
 
   #encoder!: Encoder;
 
@@ -83,8 +90,18 @@ export class OutputStream {
 
   #encode(chunk: PcmChunk) {
     if (chunk.segment !== this.#segment) this.#restart(chunk);
+    else if (!samePcmFormat(this.#input!, chunk.format)) this.#changeFormat(chunk);
     this.encodedChunks++;
-    this.#publish(this.#encoder.encode(chunk.pcm));
+    this.#publish(this.#encoder.encode(chunk.pcm, chunk.format));
+  }
+
+  /** The source's format changed at `chunk.playAtUs`: the old run ends there, a new one starts. */
+  #changeFormat(chunk: PcmChunk) {
+    this.#endLimitUs = chunk.playAtUs;
+    this.#publish(this.#encoder.finish?.() ?? []);
+    this.#endLimitUs = Infinity;
+    this.#replaceEncoder();
+    this.#anchor(chunk);
   }
 
   #publish(units: EncodedUnit[]) {
@@ -93,6 +110,7 @@ export class OutputStream {
     for (const unit of units) {
       const startUs = playAtUs(this.#anchorUs, this.#framesOut, rate);
       this.#framesOut += unit.frames;
+      const endUs = Math.min(playAtUs(this.#anchorUs, this.#framesOut, rate), this.#endLimitUs);
       // Units of chunks that waited for the encoder (or took long to encode in a burst) may
       // be about to play: no client could decode and schedule them in time, so nobody gets them.
       if (startUs < nowUs + MIN_USEFUL_LEAD_US) continue;
@@ -100,7 +118,7 @@ export class OutputStream {
       this.options.onFramed({
         segment: this.#segment,
         playAtUs: startUs,
-        endUs: playAtUs(this.#anchorUs, this.#framesOut, rate),
+        endUs,
         payload: bytes.subarray(AUDIO_HEADER_BYTES),
         bytes,
       });
@@ -131,6 +149,11 @@ export class OutputStream {
   #restart(chunk: PcmChunk) {
     if (this.#segment !== -1) this.#replaceEncoder();
     this.#segment = chunk.segment;
+    this.#anchor(chunk);
+  }
+
+  #anchor(chunk: PcmChunk) {
+    this.#input = chunk.format;
     // A codec with look-ahead plays its first input sample `leadFrames` late: stamp earlier.
     this.#anchorUs = chunk.playAtUs -
       durationUs(this.#encoder.leadFrames ?? 0, this.format.sample_rate);

@@ -16,7 +16,8 @@ import {
 import { BURST_MESSAGES, MAX_INVALID_MESSAGES, MESSAGES_PER_SECOND } from "./client_limits.ts";
 import type { ClientConnection, SessionInput } from "./dialects/connection.ts";
 import { TokenBucket } from "./token_bucket.ts";
-import { producibleFormats } from "./encoders/negotiate.ts";
+import { preferSourceFormat, producibleFormats } from "./encoders/negotiate.ts";
+import type { PcmFormat } from "../protocol/pcm.ts";
 import type { FramedChunk } from "./future_audio.ts";
 import { MIN_USEFUL_LEAD_US } from "./output_stream.ts";
 import { SendQueue } from "./send_queue.ts";
@@ -32,6 +33,8 @@ export interface GroupPort {
   readonly clock: Clock;
   /** The worker's covers, for artwork@v1 clients; without it the role is not offered. */
   readonly artwork?: ArtworkRole;
+  /** The format the source plays in now (undefined before any audio). */
+  readonly sourceFormat?: PcmFormat;
   /** Whether one more listener may join. */
   hasRoom(): boolean;
   /** Counts a refused client message. */
@@ -217,7 +220,7 @@ export class Session implements SessionInput {
     if (this.record) this.record.hello = { ...hello };
     const support = hello.player_support;
     const roles = this.#artwork.roles(activeRoles(hello.supported_roles), hello);
-    const candidates = producibleFormats(support?.supported_formats ?? []);
+    const candidates = this.#candidates();
     if (roles.some((r) => r.startsWith("player@")) && candidates.length === 0) {
       const listed = support?.supported_formats.map(describe).join(", ") || "none";
       return this.close(CLOSE_POLICY, `no audio format we can produce (client lists ${listed})`);
@@ -247,8 +250,13 @@ export class Session implements SessionInput {
     this.connection.activate(this.#welcome());
     this.group.join(this); // a listener now: its group, controller and metadata state
     this.#artwork.activated(this.hello, this.roles);
-    const candidates = producibleFormats(this.hello.player_support?.supported_formats ?? []);
-    if (this.hasRole("player")) this.#listen(candidates);
+    if (this.hasRole("player")) this.#listen(this.#candidates());
+  }
+
+  /** The client's formats we can produce, the source's own first where it lists it. */
+  #candidates(): AudioFormat[] {
+    const listed = producibleFormats(this.hello?.player_support?.supported_formats ?? []);
+    return preferSourceFormat(listed, this.group.sourceFormat);
   }
 
   /** Its approval was revoked: its stream ends and it waits, connected, with nothing active. */

@@ -7,7 +7,8 @@ import { decodeFlac } from "./flac.ts";
 import { id3v2Length, parseId3v2 } from "./id3.ts";
 import { decodeMpeg, findMpegFrame } from "./mpeg.ts";
 import { decodeOgg } from "./ogg.ts";
-import { PcmConverter } from "./pcm_convert.ts";
+import { toAudioBlock } from "./pcm_convert.ts";
+import type { AudioBlock } from "../../protocol/pcm.ts";
 import { fourCC, hasTags } from "./tags.ts";
 import { type DecodeOptions, type PcmBlock, UnsupportedFormatError } from "./types.ts";
 import { decodeWav } from "./wav.ts";
@@ -23,26 +24,22 @@ const MAX_SNIFF_BYTES = 64 * 1024;
 
 /**
  * Decodes a WAV (PCM 16/24/32-bit int and 32-bit float, also WAVE_FORMAT_EXTENSIBLE), FLAC,
- * MP3, Ogg Vorbis or Ogg Opus byte stream, sniffed from its first bytes, into 48 kHz stereo
- * signed 16-bit interleaved PCM blocks (any block size). Works incrementally on endless
+ * MP3, Ogg Vorbis or Ogg Opus byte stream, sniffed from its first bytes, into timeline PCM
+ * blocks at the source's own rate (16 or 24 bits, mono or stereo; any block size). Works incrementally on endless
  * streams (internet radio): never buffers the whole input.
  */
 export async function* decodeBuiltin(
   bytes: AsyncIterable<Uint8Array>,
   options: DecodeOptions = {},
-): AsyncGenerator<Int16Array> {
+): AsyncGenerator<AudioBlock> {
   const reader = new ByteReader(bytes, options.signal);
   try {
     const blocks = await openDecoder(reader, options);
-    const converter = new PcmConverter();
     for await (const block of blocks) {
       if (options.signal?.aborted) return;
-      const pcm = converter.push(block);
-      if (pcm.length > 0) yield pcm;
+      const audio = toAudioBlock(block);
+      if (audio) yield audio;
     }
-    if (options.signal?.aborted) return;
-    const tail = converter.flush();
-    if (tail.length > 0) yield tail;
   } finally {
     await reader.close();
   }

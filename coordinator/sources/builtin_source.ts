@@ -5,6 +5,7 @@
 import type { TrackTags } from "../../protocol/tags.ts";
 import type { SourceSpec } from "../config.ts";
 import { decodeBuiltin } from "../decode/builtin.ts";
+import type { AudioBlock } from "../../protocol/pcm.ts";
 import { stripIcyMetadata } from "../decode/icy.ts";
 import { SourceError } from "./source_error.ts";
 
@@ -16,7 +17,7 @@ export interface BuiltinSourceOptions {
 export async function* decodeBuiltinSource(
   spec: SourceSpec & { kind: "file" | "url" },
   options: BuiltinSourceOptions,
-): AsyncGenerator<Int16Array> {
+): AsyncGenerator<AudioBlock> {
   const bytes = spec.kind === "file" ? await openFile(spec.path) : await openUrl(spec.url, options);
   yield* decodeBuiltin(bytes, options);
 }

@@ -1,9 +1,11 @@
 /**
  * Decoding with ffmpeg: anything it opens (files, http streams, HLS, devices with an input
- * format), first audio stream, as 48 kHz / s16le / stereo on its stdout. Tags and stream
- * titles are read from its log.
+ * format), first audio stream, at its own rate and channels (two at most) as s16le or s24le
+ * on its stdout (ffprobe says which, see ffprobe.ts). Tags and stream titles are read from
+ * its log.
  */
-import { CHANNELS, SAMPLE_RATE } from "../../protocol/pcm.ts";
+import { type AudioBlock, bytesPerFrame, type PcmFormat } from "../../protocol/pcm.ts";
+import { probeFormat } from "./ffprobe.ts";
 import type { TrackTags } from "../../protocol/tags.ts";
 import { splitStreamTitle } from "../decode/icy.ts";
 import { SourceError } from "./source_error.ts";
@@ -30,7 +32,8 @@ export async function hasFfmpeg(): Promise<boolean> {
   }
 }
 
-export function ffmpegArgs(input: string, inputFormat?: string): string[] {
+export function ffmpegArgs(input: string, format: PcmFormat, inputFormat?: string): string[] {
+  const sampleFormat = format.bitDepth === 24 ? "s24le" : "s16le";
   return [
     "-hide_banner",
     "-nostdin",
@@ -43,13 +46,13 @@ export function ffmpegArgs(input: string, inputFormat?: string): string[] {
     "0:a:0",
     "-vn",
     "-f",
-    "s16le",
+    sampleFormat,
     "-acodec",
-    "pcm_s16le",
+    `pcm_${sampleFormat}`,
     "-ar",
-    String(SAMPLE_RATE),
+    String(format.sampleRate),
     "-ac",
-    String(CHANNELS),
+    String(format.channels),
     "pipe:1",
   ];
 }
@@ -58,9 +61,12 @@ export function ffmpegArgs(input: string, inputFormat?: string): string[] {
 export async function* decodeWithFfmpeg(
   input: string,
   options: FfmpegOptions = {},
-): AsyncGenerator<Int16Array> {
+): AsyncGenerator<AudioBlock> {
+  const format = await probeFormat(input, options.inputFormat);
+  if (options.signal?.aborted) return;
+  const frameBytes = bytesPerFrame(format);
   const child = new Deno.Command("ffmpeg", {
-    args: ffmpegArgs(input, options.inputFormat),
+    args: ffmpegArgs(input, format, options.inputFormat),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -78,10 +84,10 @@ export async function* decodeWithFfmpeg(
   try {
     for await (const piece of child.stdout) {
       let bytes = carry ? concat(carry, piece) : piece;
-      const usable = bytes.byteLength - (bytes.byteLength % 2);
+      const usable = bytes.byteLength - (bytes.byteLength % frameBytes);
       carry = usable < bytes.byteLength ? bytes.slice(usable) : undefined;
       bytes = bytes.slice(0, usable);
-      yield new Int16Array(bytes.buffer, bytes.byteOffset, usable / 2);
+      if (usable > 0) yield { format, pcm: bytes };
     }
     const status = await child.status;
     const lastError = await log;

@@ -1,7 +1,9 @@
 /**
  * A playable source: the demo, or a file / URL / device decoded by ffmpeg when it is on
- * PATH, else by the built-in decoders. Every source yields 48k/16/2 PCM blocks.
+ * PATH, else by the built-in decoders. Every source yields blocks in its own format
+ * (protocol/pcm.ts: its rate, 16 or 24 bits, mono or stereo); the demo's is 48k/16/2.
  */
+import { type AudioBlock, s16Block } from "../../protocol/pcm.ts";
 import type { TrackTags } from "../../protocol/tags.ts";
 import type { SourceSpec } from "../config.ts";
 import { DEMO_TAGS, renderDemo } from "./demo.ts";
@@ -14,7 +16,7 @@ export interface Source {
   readonly label: string;
   /** A live source (stream, device) reconnects when it ends; a file loops. */
   readonly live: boolean;
-  decode(signal: AbortSignal): AsyncIterable<Int16Array>;
+  decode(signal: AbortSignal): AsyncIterable<AudioBlock>;
 }
 
 /** What one track is: a playlist or folder is resolved into these first (playlist/tracks.ts). */
@@ -66,8 +68,8 @@ export function createSource(spec: TrackSpec, options: SourceOptions): Source {
 /** Each pass over a looping file first checks it is still there, to say so plainly if not. */
 async function* stillThere(
   path: string,
-  blocks: AsyncIterable<Int16Array>,
-): AsyncGenerator<Int16Array> {
+  blocks: AsyncIterable<AudioBlock>,
+): AsyncGenerator<AudioBlock> {
   try {
     await Deno.stat(path);
   } catch (error) {
@@ -77,9 +79,9 @@ async function* stillThere(
   yield* blocks;
 }
 
-async function* demoBlocks(onTags: (tags: TrackTags) => void): AsyncGenerator<Int16Array> {
+async function* demoBlocks(onTags: (tags: TrackTags) => void): AsyncGenerator<AudioBlock> {
   onTags(DEMO_TAGS);
   for (let frame = 0;; frame += DEMO_BLOCK_FRAMES) {
-    yield renderDemo(frame, DEMO_BLOCK_FRAMES);
+    yield s16Block(renderDemo(frame, DEMO_BLOCK_FRAMES));
   }
 }

@@ -55,7 +55,10 @@ async function measure(
 }
 
 const rows: Row[] = [
-  await measure("baseline: copy", () => ({ encode: (c) => [{ payload: c.slice() }] })),
+  await measure(
+    "baseline: copy",
+    () => ({ encode: (c: Uint8Array) => [{ payload: c.slice(), frames: c.byteLength / 4 }] }),
+  ),
   await measure("pcm 48k (as is)", () => createEncoder(f("pcm"))),
   await measure("pcm 44.1k", () => createEncoder(f("pcm", 44_100))),
   await measure("flac 48k", () => createEncoder(f("flac"))),

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { Source } from "../../coordinator/sources/source.ts";
+import { s16Block } from "../../protocol/pcm.ts";
 import { testPlayback } from "../support/playback.ts";
 import { until } from "../support/until.ts";
 
@@ -11,7 +12,7 @@ Deno.test("playback retries a failing source with growing delays, then plays", a
     async *decode() {
       attempts.push(performance.now());
       if (attempts.length <= 3) throw new Error("connection refused");
-      yield new Int16Array(2_880 * 2);
+      yield s16Block(new Int16Array(2_880 * 2));
     },
   };
   let chunks = 0;
@@ -35,7 +36,7 @@ Deno.test("playback stops decoding when nobody listens, and tells the workers", 
     async *decode(signal) {
       open++;
       try {
-        while (!signal.aborted) yield new Int16Array(2_880 * 2);
+        while (!signal.aborted) yield s16Block(new Int16Array(2_880 * 2));
       } finally {
         open--;
       }
@@ -59,7 +60,7 @@ Deno.test("a source that played a while and then failed retries after the first 
     async *decode() {
       attempts.push(performance.now());
       if (attempts.length <= 2) throw new Error("connection refused"); // two quick failures
-      yield new Int16Array(2_880 * 2);
+      yield s16Block(new Int16Array(2_880 * 2));
       await new Promise((r) => setTimeout(r, 60)); // then it plays "a while"
       throw new Error("connection reset");
     },

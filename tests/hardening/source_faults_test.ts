@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { Source } from "../../coordinator/sources/source.ts";
+import { s16Block } from "../../protocol/pcm.ts";
 import { hasFfmpeg } from "../../coordinator/sources/ffmpeg.ts";
 import { childrenOf } from "../bench/process_tree.ts";
 import { testPlayback } from "../support/playback.ts";
@@ -45,7 +46,7 @@ Deno.test("a source that goes silent is dropped after the stall timeout and retr
     live: true,
     async *decode(signal) {
       attempts++;
-      yield new Int16Array(2_880 * 2);
+      yield s16Block(new Int16Array(2_880 * 2));
       // Then nothing, like a server that keeps the connection but stops sending.
       await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
     },
@@ -66,7 +67,7 @@ Deno.test("a stream that keeps dropping after a moment is retried with growing d
     live: true,
     async *decode() {
       attempts.push(performance.now());
-      yield new Int16Array(2_880 * 2);
+      yield s16Block(new Int16Array(2_880 * 2));
       throw new Error("connection reset");
     },
   };

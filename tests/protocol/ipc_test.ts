@@ -59,7 +59,8 @@ const DOWN_SAMPLES: OnePerType<DownMessage> = {
     type: "chunk",
     segment: 7,
     playAtUs: 123_456_789_012,
-    pcm: new Uint8Array([1, 2, 3, 4]),
+    format: { sampleRate: 44_100, bitDepth: 24, channels: 2 },
+    pcm: new Uint8Array([1, 2, 3, 4, 5, 6]),
   },
   "now-playing": {
     type: "now-playing",
@@ -170,6 +171,24 @@ Deno.test("artwork over the frame limit is refused when encoded; a cut-short one
   assert.equal(message.type === "artwork" && message.bytes.byteLength, MAX_ARTWORK_BYTES);
   const cut = new Uint8Array([0, 0, 0, 3, 3, 9, 0x61]); // key length 9, one byte of key
   await assert.rejects(collect(readDown(streamOf([cut]))), MalformedFrameError);
+});
+
+Deno.test("a chunk frame names its format; a format the timeline cannot carry is refused", async () => {
+  const chunk = DOWN_SAMPLES.chunk as Extract<DownMessage, { type: "chunk" }>;
+  const [back] = await collect(readDown(streamOf([encodeDown(chunk)])));
+  assert.deepEqual(back, chunk);
+  for (
+    const format of [
+      { sampleRate: 44_100, bitDepth: 20, channels: 2 },
+      { sampleRate: 44_100, bitDepth: 16, channels: 6 },
+      { sampleRate: 0, bitDepth: 16, channels: 2 },
+    ]
+  ) {
+    const frame = encodeDown({ ...chunk, format } as DownMessage);
+    await assert.rejects(collect(readDown(streamOf([frame]))), MalformedFrameError);
+  }
+  const ragged = encodeDown({ ...chunk, pcm: new Uint8Array(7) });
+  await assert.rejects(collect(readDown(streamOf([ragged]))), MalformedFrameError);
 });
 
 Deno.test("the configuration frame arrives whole and passes the worker's check", async () => {

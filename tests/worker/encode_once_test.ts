@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Group, PACE_SLOTS } from "../../worker/group.ts";
 import { Logger } from "../../protocol/log.ts";
 import { legacySession, playerHello } from "../support/legacy_session.ts";
-import { CHUNK_BYTES } from "../../protocol/pcm.ts";
+import { CHUNK_BYTES, DEMO_FORMAT } from "../../protocol/pcm.ts";
 import type { AudioFormat } from "../../protocol/messages.ts";
 import { until } from "../support/until.ts";
 
@@ -23,7 +23,7 @@ function party() {
   let playAtUs = 1_250_000;
   const chunk = () => {
     const pcm = new Uint8Array(CHUNK_BYTES).map((_, i) => (i * 7) & 0xff);
-    group.onChunk({ segment: 1, playAtUs, pcm });
+    group.onChunk({ segment: 1, playAtUs, format: DEMO_FORMAT, pcm });
     playAtUs += 60_000;
     flushAll();
   };
@@ -92,7 +92,12 @@ Deno.test("sending is paced: each tick flushes one slot of listeners, a cycle fl
   const listeners = Array.from({ length: 120 }, () => join(format));
   chunk(); // the first chunk of a stream goes to everyone at once
   assert.ok(listeners.every((l) => l.received.length === 1));
-  group.onChunk({ segment: 1, playAtUs: 1_310_000, pcm: new Uint8Array(CHUNK_BYTES) });
+  group.onChunk({
+    segment: 1,
+    playAtUs: 1_310_000,
+    format: DEMO_FORMAT,
+    pcm: new Uint8Array(CHUNK_BYTES),
+  });
   const perTick: number[] = [];
   for (let tick = 0; tick < PACE_SLOTS; tick++) {
     const before = listeners.filter((l) => l.received.length === 2).length;

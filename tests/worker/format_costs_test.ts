@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { Group } from "../../worker/group.ts";
 import { Logger } from "../../protocol/log.ts";
 import type { AudioFormat } from "../../protocol/messages.ts";
-import { CHUNK_BYTES } from "../../protocol/pcm.ts";
+import { CHUNK_BYTES, DEMO_FORMAT } from "../../protocol/pcm.ts";
 import { OutputStream } from "../../worker/output_stream.ts";
 import { createEncoder, formatKey, normalizeFormat } from "../../worker/encoders/negotiate.ts";
 import { legacySession, playerHello } from "../support/legacy_session.ts";
@@ -66,6 +66,7 @@ Deno.test("a new encoder's backlog: the urgent part at once, the rest in slices,
     segment: 1,
     playAtUs: 100_000 + i * 60_000,
     endUs: 160_000 + i * 60_000,
+    format: DEMO_FORMAT,
     pcm: new Uint8Array(CHUNK_BYTES),
   });
   stream.catchUp(Array.from({ length: 80 }, (_, i) => chunk(i)));

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { chooseFormat } from "../../worker/encoders/negotiate.ts";
+import { chooseFormat, preferSourceFormat } from "../../worker/encoders/negotiate.ts";
 import type { AudioFormat } from "../../protocol/messages.ts";
 
 const f = (codec: AudioFormat["codec"], sample_rate = 48_000, channels = 2, bit_depth = 16) => ({
@@ -28,3 +28,23 @@ for (const [client, listed, expected] of MATRIX) {
     assert.deepEqual(chooseFormat(listed), expected);
   });
 }
+
+Deno.test("the source's own format goes first where the client lists it in its first codec", () => {
+  const f = (codec: AudioFormat["codec"], sample_rate: number, channels = 2, bit_depth = 16) =>
+    ({ codec, sample_rate, channels, bit_depth }) as AudioFormat;
+  const hires = { sampleRate: 44_100, bitDepth: 24, channels: 2 } as const;
+  const listed = [f("flac", 48_000), f("flac", 44_100, 2, 24), f("pcm", 44_100, 2, 24)];
+  assert.deepEqual(preferSourceFormat(listed, hires)[0], f("flac", 44_100, 2, 24));
+  // Another codec at the source's format does not override the client's codec choice.
+  assert.deepEqual(
+    preferSourceFormat([f("opus", 48_000), f("pcm", 44_100, 2, 24)], hires)[0],
+    f("opus", 48_000),
+  );
+  assert.deepEqual(
+    preferSourceFormat([f("pcm", 48_000), f("flac", 44_100, 2, 24)], hires)[0],
+    f("pcm", 48_000),
+  );
+  // Before any audio, or without a match, the client's order stands.
+  assert.deepEqual(preferSourceFormat(listed, undefined), listed);
+  assert.deepEqual(preferSourceFormat([f("pcm", 48_000)], hires), [f("pcm", 48_000)]);
+});

@@ -1,5 +1,6 @@
 /** What every output encoder offers: whole encoded units, each with its length in frames. */
 import type { AudioFormat } from "../../protocol/messages.ts";
+import type { PcmFormat } from "../../protocol/pcm.ts";
 
 export interface EncodedUnit {
   payload: Uint8Array;
@@ -16,8 +17,16 @@ export interface Encoder {
    * stream stamps units this much earlier so every format plays in step. Default 0.
    */
   readonly leadFrames?: number;
-  /** Consumes one timeline chunk (48k/16/2 bytes); returns zero or more whole units. */
-  encode(pcm: Uint8Array): EncodedUnit[];
+  /**
+   * Consumes one timeline chunk in `source`'s format (default the demo's, 48k/16/2);
+   * returns zero or more whole units.
+   */
+  encode(pcm: Uint8Array, source?: PcmFormat): EncodedUnit[];
+  /**
+   * The source's format changes (the stream re-anchors at the change): returns what the
+   * encoder still holds (a resampler's tail), as shorter last units. Default nothing.
+   */
+  finish?(): EncodedUnit[];
   /**
    * For an encoder that starts asynchronously (wasm): resolves when it can encode. Until
    * then `encode` holds its input; `takeHeld` then returns the units for it.

@@ -1,5 +1,10 @@
-/** Picks the output format for a listener: the first entry of its list that we can produce. */
+/**
+ * Picks the output format for a listener: the first entry of its list that we can produce,
+ * or the source's own format where the client lists it in the codec it prefers (see
+ * preferSourceFormat).
+ */
 import type { AudioFormat } from "../../protocol/messages.ts";
+import type { PcmFormat } from "../../protocol/pcm.ts";
 import { PCM_BIT_DEPTHS, PcmEncoder } from "./pcm_encoder.ts";
 import { DEFAULT_OPUS_BITRATE, OPUS_SAMPLE_RATE, OpusEncoder } from "./opus_encoder.ts";
 import { canEncodeFlac, FlacEncoder } from "./flac/flac_encoder.ts";
@@ -47,6 +52,25 @@ export function canProduce(format: AudioFormat): boolean {
 /** The client's formats we can produce, in its order of preference, normalised. */
 export function producibleFormats(supported: readonly AudioFormat[]): AudioFormat[] {
   return supported.filter(canProduce).map(normalizeFormat);
+}
+
+/**
+ * The client's formats with the source's own format first, if the client lists it in the
+ * codec of its first choice (PCM or FLAC: lossless, so those bits pass unchanged). A client
+ * that prefers FLAC at 48 kHz but also lists FLAC at the source's 44.1 kHz gets 44.1 kHz,
+ * no resampling; one that prefers Opus keeps Opus. The order is otherwise the client's.
+ */
+export function preferSourceFormat(
+  formats: readonly AudioFormat[],
+  source: PcmFormat | undefined,
+): AudioFormat[] {
+  const first = formats[0];
+  if (!source || !first || first.codec === "opus") return [...formats];
+  const own = formats.find((f) =>
+    f.codec === first.codec && f.sample_rate === source.sampleRate &&
+    f.channels === source.channels && f.bit_depth === source.bitDepth
+  );
+  return own ? [own, ...formats.filter((f) => f !== own)] : [...formats];
 }
 
 export function chooseFormat(supported: readonly AudioFormat[]): AudioFormat | undefined {

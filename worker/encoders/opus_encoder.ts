@@ -1,14 +1,17 @@
 /**
  * Opus output through libopus compiled to WebAssembly (npm `libopus-wasm`, one ES module
  * with the wasm inside, so it also runs in a compiled binary): one 60 ms packet per timeline
- * chunk. libopus delays its output by its look-ahead; the stream stamps Opus units that
+ * chunk, resampled to 48 kHz first for a source at another rate (Opus codes only 8, 12, 16,
+ * 24 and 48 kHz; we offer 48). A shorter last unit at a source format change is padded
+ * with silence to a whole packet. libopus delays its output by its look-ahead; the stream stamps Opus units that
  * much earlier (`leadFrames`), so an Opus listener hears every sample at the same instant
  * as PCM and FLAC listeners. No `codec_header`: it is optional for Opus, and an OpusHead's
  * pre-skip could make a client drop the look-ahead a second time.
  */
 import { createEncoder, loadLibopus, type OpusEncoderHandle } from "libopus-wasm";
 import type { AudioFormat } from "../../protocol/messages.ts";
-import { CHANNELS } from "../../protocol/pcm.ts";
+import { DEMO_FORMAT, type PcmFormat } from "../../protocol/pcm.ts";
+import { Rechunker, toOutputInts, type Unit } from "./rechunk.ts";
 import type { EncodedUnit, Encoder } from "./encoder.ts";
 
 /** libopus look-ahead at 48 kHz outside low-delay mode (Fs/400 + Fs/250); checked at start. */
@@ -16,6 +19,8 @@ export const OPUS_LOOKAHEAD_FRAMES = 312;
 /** Transparent for most music in stereo. */
 export const DEFAULT_OPUS_BITRATE = 128_000;
 export const OPUS_SAMPLE_RATE = 48_000;
+/** 60 ms at 48 kHz: one timeline chunk. */
+const OPUS_FRAME_SIZE = 2_880;
 
 export interface OpusEncoderOptions {
   /** Bits per second; default DEFAULT_OPUS_BITRATE. */
@@ -35,8 +40,9 @@ export class OpusEncoder implements Encoder {
   /** Resolves once libopus is ready; input given before then is held (see `takeHeld`). */
   readonly ready: Promise<void>;
   #opus?: OpusEncoderHandle;
-  /** Chunks that arrived while libopus was still being instantiated (once per encoder). */
-  #waiting: Uint8Array[] = [];
+  /** Units that arrived while libopus was still being instantiated (once per encoder). */
+  #waiting: Unit[] = [];
+  readonly #rechunker = new Rechunker(OPUS_SAMPLE_RATE);
   #closed = false;
   #failure?: Error;
 
@@ -51,7 +57,7 @@ export class OpusEncoder implements Encoder {
       channels: format.channels as 1 | 2,
       application: 2049, // audio: music, not voice
       bitrate: options.bitrate ?? DEFAULT_OPUS_BITRATE,
-      frameSize: 2_880,
+      frameSize: OPUS_FRAME_SIZE,
     }).then((opus) => {
       if (this.#closed) return opus.free();
       if (opus.getLookahead() !== OPUS_LOOKAHEAD_FRAMES) {
@@ -64,8 +70,13 @@ export class OpusEncoder implements Encoder {
     });
   }
 
-  encode(pcm: Uint8Array): EncodedUnit[] {
-    this.#waiting.push(pcm);
+  encode(pcm: Uint8Array, source: PcmFormat = DEMO_FORMAT): EncodedUnit[] {
+    this.#waiting.push(...this.#rechunker.push(source, pcm).map(copyUnit));
+    return this.takeHeld();
+  }
+
+  finish(): EncodedUnit[] {
+    this.#waiting.push(...this.#rechunker.finish());
     return this.takeHeld();
   }
 
@@ -75,13 +86,12 @@ export class OpusEncoder implements Encoder {
     if (!this.#opus) return [];
     return this.#waiting.splice(0).map((chunk) => this.#encodeOne(this.#opus!, chunk));
   }
-  #encodeOne(opus: OpusEncoderHandle, pcm: Uint8Array): EncodedUnit {
-    const frames = pcm.byteLength / (CHANNELS * 2);
-    const stereo = new Int16Array(pcm.buffer, pcm.byteOffset, frames * CHANNELS);
-    if (this.format.channels === 2) return { payload: opus.encode(stereo), frames };
-    const mono = new Int16Array(frames);
-    for (let f = 0; f < frames; f++) mono[f] = Math.round((stereo[2 * f] + stereo[2 * f + 1]) / 2);
-    return { payload: opus.encode(mono), frames };
+  #encodeOne(opus: OpusEncoderHandle, unit: Unit): EncodedUnit {
+    const channels = this.format.channels;
+    const ints = toOutputInts(unit, channels, 16);
+    const packet = new Int16Array(OPUS_FRAME_SIZE * channels); // short units: silence after
+    packet.set(ints.subarray(0, packet.length));
+    return { payload: opus.encode(packet), frames: Math.min(unit.frames, OPUS_FRAME_SIZE) };
   }
 
   close(): void {
@@ -89,4 +99,9 @@ export class OpusEncoder implements Encoder {
     this.#opus?.free();
     this.#opus = undefined;
   }
+}
+
+/** The rechunker's units are views into its buffer: one held for later needs its own copy. */
+function copyUnit(unit: Unit): Unit {
+  return { ...unit, samples: unit.samples.slice() };
 }

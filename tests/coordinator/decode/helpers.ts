@@ -1,6 +1,9 @@
 /** Shared test helpers: ffmpeg for making inputs, byte streams in pieces, PCM collection. */
 import { createHash } from "node:crypto";
 import { hasFfmpeg as checkFfmpeg } from "../../../coordinator/sources/ffmpeg.ts";
+import { floatToInt16 } from "../../../coordinator/decode/pcm_convert.ts";
+import { type AudioBlock, type PcmFormat, unpackSamples } from "../../../protocol/pcm.ts";
+import { Resampler } from "../../../protocol/resample.ts";
 
 /** Whether ffmpeg can be run; tests that need it are skipped otherwise. */
 export const hasFfmpeg: boolean = await checkFfmpeg();
@@ -56,15 +59,57 @@ export async function* inPieces(
   }
 }
 
-export async function collectPcm(blocks: AsyncIterable<Int16Array>): Promise<Int16Array> {
+/**
+ * The decoder's blocks as 48 kHz stereo s16, converted as ffmpeg would (`-ar 48000 -ac 2
+ * -f s16le`), so a built-in decode compares with ffmpegPcm: 24-bit shifted down, mono on both
+ * sides, another rate resampled.
+ */
+export async function collectPcm(blocks: AsyncIterable<AudioBlock>): Promise<Int16Array> {
   const parts: Int16Array[] = [];
-  for await (const block of blocks) parts.push(block);
+  let resampler: Resampler | undefined;
+  for await (const block of blocks) parts.push(toTimeline48(block, (r) => resampler ??= r));
+  if (resampler) parts.push(floatsToStereo16(resampler.flush(), resampler.channels));
   const out = new Int16Array(parts.reduce((sum, part) => sum + part.length, 0));
   let offset = 0;
   for (const part of parts) {
     out.set(part, offset);
     offset += part.length;
   }
+  return out;
+}
+
+/** The blocks' formats, in order, each once per run. */
+export async function collectFormats(blocks: AsyncIterable<AudioBlock>): Promise<PcmFormat[]> {
+  const formats: PcmFormat[] = [];
+  for await (const { format } of blocks) {
+    const last = formats.at(-1);
+    if (!last || JSON.stringify(last) !== JSON.stringify(format)) formats.push(format);
+  }
+  return formats;
+}
+
+function toTimeline48(block: AudioBlock, keep: (r: Resampler) => Resampler): Int16Array {
+  const { sampleRate, bitDepth, channels } = block.format;
+  const ints = unpackSamples(block.pcm, bitDepth);
+  if (sampleRate === 48_000) {
+    const out = new Int16Array((ints.length / channels) * 2);
+    for (let f = 0; f < ints.length / channels; f++) {
+      const left = ints[f * channels] >> (bitDepth - 16);
+      const right = ints[f * channels + channels - 1] >> (bitDepth - 16);
+      out[2 * f] = left;
+      out[2 * f + 1] = right;
+    }
+    return out;
+  }
+  const resampler = keep(new Resampler({ fromRate: sampleRate, toRate: 48_000, channels }));
+  const scale = 1 / 2 ** (bitDepth - 1);
+  return floatsToStereo16(resampler.process(Float32Array.from(ints, (s) => s * scale)), channels);
+}
+
+function floatsToStereo16(samples: Float32Array, channels: number): Int16Array {
+  if (channels === 2) return Int16Array.from(samples, floatToInt16);
+  const out = new Int16Array(samples.length * 2);
+  for (let i = 0; i < samples.length; i++) out[2 * i] = out[2 * i + 1] = floatToInt16(samples[i]);
   return out;
 }
 

@@ -145,8 +145,8 @@ function endlessWav(state: { pieces: number; closed: boolean }, stallAfter = Inf
 Deno.test("an endless stream decodes incrementally and is closed when the consumer stops", async () => {
   const state = { pieces: 0, closed: false };
   let blocks = 0;
-  for await (const pcm of decodeBuiltin(endlessWav(state))) {
-    assert.equal(pcm[0], 1000);
+  for await (const block of decodeBuiltin(endlessWav(state))) {
+    assert.equal(new Int16Array(block.pcm.buffer, block.pcm.byteOffset, 1)[0], 1000);
     if (++blocks === 20) break;
   }
   assert.ok(state.pieces < 40, `read ${state.pieces} pieces for 20 blocks`);

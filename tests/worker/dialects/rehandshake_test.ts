@@ -8,7 +8,7 @@ import { systemClock } from "../../../protocol/clock.ts";
 import { Logger } from "../../../protocol/log.ts";
 import { generateKeyPair } from "../../../protocol/noise/keys.ts";
 import { SENTINEL_PSK } from "../../../protocol/noise/psk.ts";
-import { CHUNK_BYTES } from "../../../protocol/pcm.ts";
+import { CHUNK_BYTES, DEMO_FORMAT } from "../../../protocol/pcm.ts";
 import { acceptSendspin } from "../../../worker/dialects/accept.ts";
 import type { EncryptedConnection } from "../../../worker/dialects/encrypted/connection.ts";
 import { identityFromPrivateKey } from "../../../worker/dialects/encrypted/identity.ts";
@@ -47,7 +47,7 @@ Deno.test("a server-initiated re-handshake keeps the stream going under new keys
   // A timeline: a chunk every 60 ms, played a second later.
   let playAtUs = systemClock.nowUs() + 1_000_000;
   const feed = setInterval(() => {
-    group.onChunk({ segment: 1, playAtUs, pcm: new Uint8Array(CHUNK_BYTES) });
+    group.onChunk({ segment: 1, playAtUs, format: DEMO_FORMAT, pcm: new Uint8Array(CHUNK_BYTES) });
     playAtUs += 60_000;
   }, 60);
   const pace = setInterval(() => group.flush(), PACE_INTERVAL_MS);

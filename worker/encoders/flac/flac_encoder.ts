@@ -3,13 +3,13 @@
  * size: one timeline chunk at the output rate, 2880 frames at 48 kHz, 2646 at 44.1 kHz),
  * and `codecHeader` is "fLaC" + STREAMINFO, so header + any frame is a valid FLAC file.
  * Samples are the ones PcmEncoder would send for the same format (resampled and cut the
- * same way, mono as the rounded mean of left and right, 24-bit as the 16-bit value << 8),
- * coded losslessly.
+ * same way, converted by rechunk.ts's toOutputInts), coded losslessly: a 24-bit source to a
+ * 24-bit FLAC listener at its rate keeps every bit.
  */
 import type { AudioFormat } from "../../../protocol/messages.ts";
-import { CHUNK_FRAMES, SAMPLE_RATE } from "../../../protocol/pcm.ts";
+import { CHUNK_FRAMES, DEMO_FORMAT, type PcmFormat, SAMPLE_RATE } from "../../../protocol/pcm.ts";
 import type { EncodedUnit, Encoder } from "../encoder.ts";
-import { Rechunker, type StereoUnit } from "../rechunk.ts";
+import { Rechunker, toOutputInts, type Unit } from "../rechunk.ts";
 import { FRAME_NUMBER_LIMIT, FrameEncoder } from "./frame.ts";
 import {
   MAX_FLAC_BLOCK_SIZE,
@@ -63,54 +63,44 @@ export class FlacEncoder implements Encoder {
     this.codecHeader = btoa(String.fromCharCode(...header));
   }
 
-  encode(pcm: Uint8Array): EncodedUnit[] {
-    const units: EncodedUnit[] = [];
-    for (const unit of this.#rechunker.push(pcm)) {
-      if (unit.length >= 2) units.push(this.#encodeUnit(unit));
-    }
-    return units;
+  encode(pcm: Uint8Array, source: PcmFormat = DEMO_FORMAT): EncodedUnit[] {
+    return this.#encodeAll(this.#rechunker.push(source, pcm));
   }
 
-  #encodeUnit(unit: StereoUnit): EncodedUnit {
-    const frames = unit.length >> 1;
+  finish(): EncodedUnit[] {
+    return this.#encodeAll(this.#rechunker.finish());
+  }
+
+  #encodeAll(units: Unit[]): EncodedUnit[] {
+    const out: EncodedUnit[] = [];
+    for (const unit of units) {
+      if (unit.frames >= 1) out.push(this.#encodeUnit(unit));
+    }
+    return out;
+  }
+
+  #encodeUnit(unit: Unit): EncodedUnit {
+    const { frames } = unit;
     if (frames > MAX_FLAC_BLOCK_SIZE) {
       throw new RangeError(`Cannot encode FLAC: ${frames} frames in one block`);
     }
-    this.#split(unit, frames);
+    this.#split(unit);
     const payload = this.#frames.encode(this.#channels, frames, this.#frameNumber);
     this.#frameNumber = (this.#frameNumber + 1) % FRAME_NUMBER_LIMIT;
     return { payload, frames };
   }
 
   /** De-interleaves to the output channels and depth, as PcmEncoder packs them. */
-  #split(unit: StereoUnit, frames: number): void {
+  #split(unit: Unit): void {
+    const { frames } = unit;
     if (this.#channels[0].length < frames) {
       this.#channels = this.#channels.map(() => new Int32Array(frames));
     }
-    const scale = unit instanceof Float32Array ? 32768 : 1;
-    const shift = this.format.bit_depth - 16;
-    const [first, second] = this.#channels;
-    if (second) {
-      if (scale === 1) {
-        for (let f = 0, i = 0; f < frames; f++, i += 2) {
-          first[f] = unit[i] << shift;
-          second[f] = unit[i + 1] << shift;
-        }
-      } else {
-        for (let f = 0, i = 0; f < frames; f++, i += 2) {
-          first[f] = toS16(unit[i] * scale) << shift;
-          second[f] = toS16(unit[i + 1] * scale) << shift;
-        }
-      }
-    } else {
-      for (let f = 0, i = 0; f < frames; f++, i += 2) {
-        first[f] = toS16((unit[i] * scale + unit[i + 1] * scale) / 2) << shift;
-      }
+    const count = this.format.channels;
+    const ints = toOutputInts(unit, count, this.format.bit_depth);
+    for (let c = 0; c < count; c++) {
+      const channel = this.#channels[c];
+      for (let f = 0, i = c; f < frames; f++, i += count) channel[f] = ints[i];
     }
   }
-}
-
-function toS16(value: number): number {
-  const s = Math.round(value);
-  return s < -32768 ? -32768 : s > 32767 ? 32767 : s;
 }
