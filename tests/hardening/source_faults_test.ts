@@ -129,8 +129,14 @@ Deno.test(
       });
       const client = await RawClient.connect(server.url, { formats: [format("pcm")] });
       try {
-        // The start-up check, the first playback, and the reconnection after the cut.
-        await until("the stream to drop and be dialled again", () => radio.requests.length >= 3, {
+        // The cut is noticed and said, then the stream is dialled again (each attempt may
+        // open it twice: ffprobe reads its format first).
+        await until("the drop to be noticed", () => log.some((l) => /retrying in 2 s/.test(l)), {
+          ms: 15_000,
+          seen: () => `${radio.requests.length} requests; log:\n${log.join("\n")}`,
+        });
+        const before = radio.requests.length;
+        await until("the stream to be dialled again", () => radio.requests.length > before, {
           ms: 15_000,
           seen: () => `${radio.requests.length} requests; log:\n${log.join("\n")}`,
         });

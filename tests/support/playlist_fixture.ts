@@ -1,9 +1,11 @@
 /**
  * A folder of three short tagged FLAC tracks made by ffmpeg, each with its own signal and
- * its own metadata, and their PCM as ffmpeg decodes them (the reference for what is heard).
+ * its own metadata (the second with an embedded cover), and their PCM as ffmpeg decodes
+ * them (the reference for what is heard).
  */
 import { ffmpeg, ffmpegPcm } from "../coordinator/decode/helpers.ts";
 import { wavBytes } from "./wav.ts";
+import { makePicture } from "./images.ts";
 
 export interface FixtureTrack {
   path: string;
@@ -42,14 +44,20 @@ export async function playlistFixture(frames = TRACK_FRAMES): Promise<PlaylistFi
     await Deno.writeFile(wav, wavBytes(trackSignal(frames, k), 48_000, 2));
     const path = `${dir}/${k}-track.flac`;
     const title = `Song ${k}`;
+    // Track 2 carries an embedded cover (a 640 x 480 test card); the others have none.
+    const cover = k === 2 ? `${dir}/picture-2.png` : undefined;
+    if (cover) await makePicture(cover, 640, 480);
     await ffmpeg([
       ...["-f", "wav", "-i", wav],
+      ...(cover ? ["-f", "png_pipe", "-i", cover, "-map", "0", "-map", "1", "-c:v", "copy"] : []),
+      ...(cover ? ["-disposition:v", "attached_pic"] : []),
       ...["-metadata", `title=${title}`, "-metadata", `artist=Artist ${k}`],
       ...["-metadata", `album_artist=Band ${k}`, "-metadata", `album=Album ${k}`],
       ...["-metadata", `date=${2000 + k}`, "-metadata", `track=${k}`],
       path,
     ]);
     await Deno.remove(wav);
+    if (cover) await Deno.remove(cover);
     tracks.push({ path, title, pcm: await ffmpegPcm(path) });
   }
   return { dir, tracks, remove: () => Deno.remove(dir, { recursive: true }) };

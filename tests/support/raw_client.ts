@@ -26,6 +26,8 @@ export interface ReceivedArtwork {
 export class RawClient {
   readonly chunks: ReceivedChunk[] = [];
   readonly artwork: ReceivedArtwork[] = [];
+  /** When each of `messages` arrived (µs, performance.now), by index. */
+  readonly arrivals: number[] = [];
   readonly messages: { type: string; payload: Record<string, unknown> }[] = [];
   helloSentUs = 0;
   closed?: { code: number; reason: string };
@@ -53,6 +55,7 @@ export class RawClient {
         const arrivedUs = performance.now() * 1000;
         const message = JSON.parse(event.data);
         client.messages.push(message);
+        client.arrivals.push(arrivedUs);
         const waiter = client.#waiters.findIndex((w) => w.type === message.type);
         if (waiter >= 0) client.#waiters.splice(waiter, 1)[0].resolve({ ...message, arrivedUs });
       } else {
