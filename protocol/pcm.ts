@@ -93,6 +93,12 @@ export function unpackSamples(pcm: Uint8Array, bitDepth: 16 | 24): Int32Array {
 
 /** Packs integer samples (already at `bitDepth`) to little-endian bytes. */
 export function packSamples(samples: ArrayLike<number>, bitDepth: 16 | 24 | 32): Uint8Array {
+  if (bitDepth === 16) {
+    // Little-endian platforms (all we run on): a typed-array conversion is the packing.
+    const out = new Int16Array(samples.length);
+    out.set(samples);
+    return new Uint8Array(out.buffer);
+  }
   const bytes = bitDepth / 8;
   const out = new Uint8Array(samples.length * bytes);
   for (let i = 0, o = 0; i < samples.length; i++, o += bytes) {

@@ -102,6 +102,7 @@ export class OpusEncoder implements Encoder {
 }
 
 /** The rechunker's units are views into its buffer: one held for later needs its own copy. */
+/** Resampled units are views into the rechunker's buffer; the source's own are fresh. */
 function copyUnit(unit: Unit): Unit {
-  return { ...unit, samples: unit.samples.slice() };
+  return unit.samples instanceof Float32Array ? { ...unit, samples: unit.samples.slice() } : unit;
 }

@@ -56,7 +56,8 @@ export class Rechunker {
       return units;
     }
     const scale = 1 / 2 ** (bitDepth - 1);
-    const input = Float32Array.from(samples, (s) => s * scale);
+    const input = new Float32Array(samples.length);
+    for (let i = 0; i < samples.length; i++) input[i] = samples[i] * scale;
     this.#append(this.#resampler.process(input));
     const unitSamples = this.unitFrames * channels;
     while (this.#end - this.#start >= unitSamples) {
@@ -122,20 +123,29 @@ export function toOutputInts(unit: Unit, channels: number, bits: number): Int32A
   if (!isFloat && unit.channels === channels && unit.bitDepth === bits) return samples; // as is
   if (!isFloat && unit.channels === channels && bits > unit.bitDepth) {
     const shift = bits - unit.bitDepth; // the common 16 → 24 for FLAC: a shift, no rounding
-    return Int32Array.from(samples, (s) => s << shift);
+    const shifted = new Int32Array(samples.length);
+    for (let i = 0; i < samples.length; i++) shifted[i] = samples[i] << shift;
+    return shifted;
   }
   const out = new Int32Array(frames * channels);
   const quantBits = isFloat ? Math.min(unit.bitDepth, bits) : unit.bitDepth;
   const full = 2 ** (quantBits - 1);
   const shift = bits - quantBits;
   const scale = isFloat ? full : 1;
+  const up = shift >= 0 ? 2 ** shift : 1;
+  const down = shift >= 0 ? 0 : -shift;
   const toInt = (value: number) => {
     const s = Math.round(value * scale);
     const clipped = s < -full ? -full : s > full - 1 ? full - 1 : s;
-    return shift >= 0 ? clipped * 2 ** shift : clipped >> -shift;
+    return (clipped * up) >> down;
   };
   if (unit.channels === channels) {
-    for (let i = 0; i < out.length; i++) out[i] = toInt(samples[i]);
+    // The common case, spelled out: one loop, no call per sample.
+    const top = full - 1;
+    for (let i = 0; i < out.length; i++) {
+      const s = Math.round(samples[i] * scale);
+      out[i] = ((s < -full ? -full : s > top ? top : s) * up) >> down;
+    }
   } else if (channels === 1) {
     for (let f = 0; f < frames; f++) out[f] = toInt((samples[2 * f] + samples[2 * f + 1]) / 2);
   } else {
