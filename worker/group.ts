@@ -7,7 +7,13 @@
 import type { Clock } from "../protocol/clock.ts";
 import type { Logger } from "../protocol/log.ts";
 import type { AudioFormat } from "../protocol/messages.ts";
-import { CHUNK_FRAMES, pcmDurationUs, type PcmFormat, SAMPLE_RATE } from "../protocol/pcm.ts";
+import {
+  CHUNK_FRAMES,
+  pcmDurationUs,
+  type PcmFormat,
+  samePcmFormat,
+  SAMPLE_RATE,
+} from "../protocol/pcm.ts";
 import { type NowPlaying, PARTY_COMMANDS, type PartyCommand } from "../protocol/now_playing.ts";
 import { metadataOf, PartyState } from "./party_state.ts";
 import {
@@ -157,12 +163,23 @@ export class Group implements GroupPort {
       endUs: timeline.playAtUs + pcmDurationUs(timeline.format, timeline.pcm),
     };
     this.future.addPcm(chunk);
+    const before = this.sourceFormat;
     this.sourceFormat = chunk.format;
     for (const output of [...this.outputs.values()]) {
       try {
         output.stream.feed(chunk);
       } catch (error) {
         this.#dropOutput(output, error);
+      }
+    }
+    // Every output has ended its old run at the change: listeners on the old source's own
+    // format may follow the new one.
+    if (before && !samePcmFormat(before, chunk.format)) {
+      for (const [session, output] of [...this.#listening]) {
+        const f = output.stream.format;
+        const own = f.codec !== "opus" && f.sample_rate === before.sampleRate &&
+          f.channels === before.channels && f.bit_depth === before.bitDepth;
+        if (own) session.followSource();
       }
     }
     if (!this.playing) {

@@ -103,6 +103,8 @@ export class Session implements SessionInput {
   #closed = false;
   #budget = new TokenBucket(BURST_MESSAGES, MESSAGES_PER_SECOND);
   #artwork: SessionArtwork;
+  /** It asked for a format itself: it keeps that one when the source's format changes. */
+  #askedFormat = false;
   /** What this client said and was sent, when the party keeps a summary (`--summary`). */
   readonly record?: ClientRecord;
   /** Where the client reached this worker (`http://host:port`), for URLs it may fetch. */
@@ -202,6 +204,7 @@ export class Session implements SessionInput {
         if (!this.stream) return this.#countRejected(); // only a playing player has a format
         const format = this.group.requestedFormat(this, message.request);
         if (format) this.group.subscribe(this, [format]);
+        this.#askedFormat = true;
         return;
       }
       case "client/goodbye":
@@ -251,6 +254,16 @@ export class Session implements SessionInput {
     this.group.join(this); // a listener now: its group, controller and metadata state
     this.#artwork.activated(this.hello, this.roles);
     if (this.hasRole("player")) this.#listen(this.#candidates());
+  }
+
+  /**
+   * The source's format changed (a playlist's next track): a listener that was given the
+   * source's own format moves to the new one if it lists it (a new stream, from where its
+   * old one was sent to), unless it chose its format itself.
+   */
+  followSource(): void {
+    if (this.#askedFormat || this.preferredFormat || !this.stream) return;
+    this.group.subscribe(this, this.#candidates());
   }
 
   /** The client's formats we can produce, the source's own first where it lists it. */
