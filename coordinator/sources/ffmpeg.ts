@@ -38,7 +38,8 @@ export function ffmpegArgs(input: string, format: PcmFormat, inputFormat?: strin
     "-hide_banner",
     "-nostdin",
     "-loglevel",
-    "info",
+    // ffmpeg 5 logs a station's later ICY StreamTitle changes only at verbose.
+    /^https?:/i.test(input) ? "verbose" : "info",
     ...(inputFormat ? ["-f", inputFormat] : []),
     "-i",
     input,
@@ -102,6 +103,8 @@ export async function* decodeWithFfmpeg(
 }
 
 const TAG_LINE = /^\s{4,}(title|artist|album|StreamTitle)\s*:\s*(.+)$/i;
+/** An ICY title change mid-stream, as ffmpeg's http input logs it at verbose. */
+const ICY_UPDATE = /Metadata update for StreamTitle:\s*(.+)$/;
 const ERROR_HINT = /error|failed|refused|invalid|no such|not found|denied|unable|does not/i;
 
 /**
@@ -135,6 +138,12 @@ export async function followFfmpegLog(
       }
       if (line.startsWith("Output #")) inOutput = true;
       if (ERROR_HINT.test(line)) lastError = line.trim();
+      const update = ICY_UPDATE.exec(line);
+      if (update) {
+        tags = splitStreamTitle(update[1].trim());
+        if (announced) onTags?.(tags);
+        continue;
+      }
       const match = !inOutput || /StreamTitle/i.test(line) ? TAG_LINE.exec(line) : null;
       if (!match) continue;
       const key = match[1].toLowerCase();

@@ -71,6 +71,23 @@ Output #0, s16le, to 'pipe:1':
   ]);
 });
 
+Deno.test("an ICY title change logged at verbose is reported when it comes", async () => {
+  const log = `[http @ 0x5555] Metadata update for StreamTitle: Band - First Song
+Input #0, mp3, from 'http://radio':
+  Metadata:
+    StreamTitle     : Band - First Song
+Stream mapping:
+Output #0, s16le, to 'pipe:1':
+size=N/A time=00:00:02.00 bitrate=N/A speed=1x    [http @ 0x5555] Metadata update for StreamTitle: Other - Second Song
+`;
+  const reported: TrackTags[] = [];
+  await followFfmpegLog(logOf(log), (tags) => reported.push(tags));
+  assert.deepEqual(reported, [
+    { artist: "Band", title: "First Song" },
+    { artist: "Other", title: "Second Song" },
+  ]);
+});
+
 Deno.test("tags of a log that ends before its output are still reported once", async () => {
   const reported: TrackTags[] = [];
   await followFfmpegLog(
