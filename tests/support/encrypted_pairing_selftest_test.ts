@@ -9,7 +9,11 @@ import { generateKeyPair } from "../../protocol/noise/keys.ts";
 import { pskId, SENTINEL_PSK } from "../../protocol/noise/psk.ts";
 import type { SuiteName } from "../../protocol/noise/suites.ts";
 import { TransportReceiver, TransportSender } from "../../protocol/noise/transport.ts";
-import { EncryptedClient, type EncryptedClientOptions } from "./encrypted/client.ts";
+import {
+  EncryptedClient,
+  type EncryptedClientOptions,
+  type PairingTamper,
+} from "./encrypted/client.ts";
 import { codeDigest, commitOf, deriveCode, pairingSid, unwrap } from "./encrypted/pairing.ts";
 import { cpaceShare, finishInitiator } from "./pake/cpace.ts";
 import { decodeToken } from "./pairing/token.ts";
@@ -257,11 +261,8 @@ for (
   ] as const
 ) {
   Deno.test(`dynamic pairing code (${format}, ${suite}): a wrong code, pair-retry, the right one`, async () => {
-    const pairing = { code: { kind: "dynamic" as const, formats: ["digits", "qr_code"] as const } };
-    const options = {
-      suite,
-      pairing: { code: { ...pairing.code, formats: [...pairing.code.formats] } },
-    };
+    const code = { kind: "dynamic" as const, formats: ["digits" as const, "qr_code" as const] };
+    const options = { suite, pairing: { code } };
     await paired(options, async (client, standIn) => {
       assert.deepEqual(standIn.received[0].payload.supported_pair_methods, {
         pairing_psk: {},
@@ -419,4 +420,61 @@ Deno.test("a playback activation on a Sentinel connection without unpaired acces
     await client.waitFor("the activation", () => client.activations.length === 2);
     assert.match(client.faults.join(), /'playback' on a sn-keyed connection while unpaired access/);
   });
+});
+
+/** The server's checks of pairing.md "Server verification", in order: the first that fails. */
+async function serverVerdict(tamper?: PairingTamper): Promise<string> {
+  let verdict = "all pass";
+  await paired({ pairing: { tamper, code: { kind: "dynamic" } } }, async (client, standIn) => {
+    standIn.sendJson("server/activate", {
+      activities: ["pairing"],
+      active_roles: [],
+      pairing: { method: "dynamic_pairing_code", format: "digits" },
+    });
+    const init = await standIn.take("client/pair-init");
+    const nonceA = crypto.getRandomValues(new Uint8Array(32));
+    standIn.sendJson("server/pair-init", { nonce_A: encodeBase64Url(nonceA) });
+    const shown = await client.nextPairingCode();
+    const sid = pairingSid(standIn.handshakeHash, 1, 1);
+    const inputs = { prs: utf8(shown), sid, ...ADS };
+    const a = cpaceShare(inputs);
+    standIn.sendJson("server/pair-auth", { pake_msg_1: encodeBase64Url(a.share) });
+    const yb = decodeBase64Url(String((await standIn.take("client/pair-auth")).pake_msg_2));
+    let keys;
+    try {
+      keys = finishInitiator(inputs, a.scalar, a.share, yb);
+    } catch (error) {
+      return void (verdict = `share: ${(error as Error).name}`);
+    }
+    standIn.sendJson("server/pair-confirm", { server_kc: encodeBase64Url(keys.ta) });
+    const confirm = await standIn.take("client/pair-confirm");
+    const finalize = await standIn.take("client/pair-finalize");
+    if (confirm.client_kc !== encodeBase64Url(keys.tb)) return void (verdict = "client_kc");
+    const open = (label: Parameters<typeof unwrap>[1], field: unknown) =>
+      unwrap(standIn.suite, label, sid, keys.isk, decodeBase64Url(String(field)));
+    let nonceB;
+    try {
+      nonceB = open("sendspin-pair-nonce-wrap-v1", confirm.wrapped_nonce_B);
+    } catch {
+      return void (verdict = "wrapped_nonce_B");
+    }
+    if (encodeBase64Url(commitOf(nonceB)) !== init.commit_B) return void (verdict = "commit_B");
+    const derived = deriveCode(codeDigest(standIn.handshakeHash, nonceA, nonceB), "digits");
+    if (derived.shown !== shown) return void (verdict = "binding");
+    try {
+      open("sendspin-pair-psk-wrap-v1", finalize.wrapped_psk);
+    } catch {
+      return void (verdict = "wrapped_psk");
+    }
+  });
+  return verdict;
+}
+
+Deno.test("each cryptographic tamper knob fails exactly the server check it aims at", async () => {
+  assert.equal(await serverVerdict(), "all pass");
+  assert.equal(await serverVerdict("low_order_share"), "share: CPaceAbort");
+  assert.equal(await serverVerdict("client_kc"), "client_kc");
+  assert.equal(await serverVerdict("wrapped_nonce"), "wrapped_nonce_B");
+  assert.equal(await serverVerdict("commit"), "commit_B");
+  assert.equal(await serverVerdict("wrapped_psk"), "wrapped_psk");
 });
