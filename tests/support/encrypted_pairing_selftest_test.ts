@@ -478,3 +478,30 @@ Deno.test("each cryptographic tamper knob fails exactly the server check it aims
   assert.equal(await serverVerdict("commit"), "commit_B");
   assert.equal(await serverVerdict("wrapped_psk"), "wrapped_psk");
 });
+
+Deno.test("round limit: the 20th wrong round aborts, the next attempt is held back", async () => {
+  await paired({ pairing: { code: { kind: "dynamic" } } }, async (client, standIn) => {
+    const activation = {
+      activities: ["pairing"],
+      active_roles: [],
+      pairing: { method: "dynamic_pairing_code", format: "digits" },
+    };
+    standIn.sendJson("server/activate", activation);
+    await standIn.take("client/pair-init");
+    standIn.sendJson("server/pair-init", { nonce_A: encodeBase64Url(new Uint8Array(32)) });
+    for (let round = 1; round <= 20; round++) {
+      if (round > 1) standIn.sendJson("server/pair-init", {});
+      await serverRound(standIn, utf8("wrong"), 1, round);
+      if (round < 20) await standIn.take("client/pair-retry");
+    }
+    assert.deepEqual(await standIn.take("pair/abort"), { reason: "pairing_code_mismatch" });
+    assert.equal(client.pairingCodes.length, 20);
+    standIn.sendJson("server/activate", activation);
+    const pending = await standIn.take("client/pair-pending");
+    assert.equal(pending.pairing_index, 2);
+    assert.equal(typeof pending.message, "string");
+    client.releasePending(); // the operator's deliberate action resets the count
+    assert.ok((await standIn.take("client/pair-init")).commit_B);
+    assert.deepEqual(client.faults, [], client.describe());
+  });
+});

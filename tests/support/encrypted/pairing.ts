@@ -208,7 +208,10 @@ export class PairingBehaviour {
 
   /** Every server/activate, after client.ts applied it. */
   onActivate(payload: Record<string, unknown>, roles: string[]): void {
-    // An activation ends any attempt; after client/pair-finalize too, persisting nothing.
+    // An activation ends any attempt; after client/pair-finalize too, persisting nothing. An
+    // abandoned dynamic attempt counts toward the round limit once its code was being emitted.
+    const abandoned = this.#attempt;
+    if (abandoned?.round && abandoned.phase !== "finalized") this.#failedRounds++;
     this.#attempt = undefined;
     this.#aborted = false;
     const activities: unknown[] = Array.isArray(payload.activities) ? payload.activities : [];
@@ -225,7 +228,7 @@ export class PairingBehaviour {
       this.#index = 0; // pairing_index counts since the last Noise handshake
     }
     this.#index++;
-    if (roles.length) {
+    if (roles.length && !activities.includes("playback")) {
       this.host.faults.push(`the pairing server/activate has active_roles ${roles}, not []`);
     }
     const problem = this.#unsupported(payload.pairing);
