@@ -505,3 +505,25 @@ Deno.test("round limit: the 20th wrong round aborts, the next attempt is held ba
     assert.deepEqual(client.faults, [], client.describe());
   });
 });
+
+Deno.test("static pairing window: the fifth wrong code closes it, pair-pending follows", async () => {
+  const code = { kind: "static" as const, code: "20481024" };
+  await paired({ pairing: { code } }, async (client, standIn) => {
+    const activation = {
+      activities: ["pairing"],
+      active_roles: [],
+      pairing: { method: "static_pairing_code" },
+    };
+    for (let index = 1; index <= 5; index++) {
+      standIn.sendJson("server/activate", activation);
+      assert.deepEqual(await standIn.take("client/pair-init"), { pairing_index: index });
+      await serverRound(standIn, utf8("00000000"), index, 1);
+      assert.deepEqual(await standIn.take("pair/abort"), { reason: "pairing_code_mismatch" });
+    }
+    standIn.sendJson("server/activate", activation);
+    assert.equal((await standIn.take("client/pair-pending")).pairing_index, 6);
+    client.releasePending();
+    assert.deepEqual(await standIn.take("client/pair-init"), { pairing_index: 6 });
+    assert.deepEqual(client.faults, [], client.describe());
+  });
+});

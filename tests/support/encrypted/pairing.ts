@@ -45,6 +45,8 @@ export interface PairingHost {
 
 /** pairing.md "Rounds": rounds since the last verified server_kc before the client aborts. */
 export const ROUND_LIMIT = 20;
+/** pairing.md "Pairing Window": the window closes on its fifth failed static attempt. */
+export const WINDOW_FAILURES = 5;
 const PAIRING_MESSAGES = [
   "server/pair-init",
   "server/pair-auth",
@@ -194,6 +196,8 @@ export class PairingBehaviour {
   #indexEpoch = 0;
   /** Rounds since the last verified server_kc (pairing.md "Rounds"), across attempts. */
   #failedRounds = 0;
+  /** Static attempts whose server_kc failed in the current pairing window. */
+  #windowFailures = 0;
   #codeCursor = 0;
   #codeWaiters: (() => void)[] = [];
 
@@ -260,6 +264,7 @@ export class PairingBehaviour {
   /** Sends client/pair-init for an attempt held back by `holdBack` (and resets the round limit). */
   releasePending(): void {
     this.#failedRounds = 0;
+    this.#windowFailures = 0; // a new gesture opens a new window
     const attempt = this.#attempt;
     if (attempt?.phase !== "pending") {
       throw new Error(`Cannot release: no held-back pairing attempt (${this.describe()})`);
@@ -337,10 +342,11 @@ export class PairingBehaviour {
     };
     this.#attempt = attempt;
     if (method === "pairing_psk") return this.#sendInit(attempt);
+    const held = method === "dynamic_pairing_code"
+      ? this.#failedRounds >= ROUND_LIMIT
+      : this.#windowFailures >= WINDOW_FAILURES;
     const holdMessage = this.options.holdBack ??
-      (this.#failedRounds >= ROUND_LIMIT
-        ? "Too many wrong codes: confirm on the device"
-        : undefined);
+      (held ? "Too many wrong codes: confirm on the device" : undefined);
     if (holdMessage !== undefined) {
       const pending: Record<string, unknown> = { pairing_index: attempt.index };
       if (holdMessage) pending.message = holdMessage;
@@ -436,6 +442,7 @@ export class PairingBehaviour {
     const { sid, keys } = attempt.cpace;
     if (!tagsEqual(ta, keys.ta)) {
       this.#failedRounds++;
+      if (attempt.method === "static_pairing_code") this.#windowFailures++;
       attempt.cpace = undefined;
       const retry = attempt.method === "dynamic_pairing_code" && this.#failedRounds < ROUND_LIMIT;
       if (!retry) return this.#abort("pairing_code_mismatch");
@@ -443,6 +450,7 @@ export class PairingBehaviour {
       return this.host.send("client/pair-retry", {});
     }
     this.#failedRounds = 0;
+    this.#windowFailures = 0;
     const tamper = this.options.tamper;
     const suite = this.host.suite;
     const confirm: Record<string, unknown> = {
