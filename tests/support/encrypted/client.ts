@@ -319,8 +319,9 @@ export class EncryptedClient {
     const seen = [...counts].map(([type, n]) => `${type} x${n}`).join(", ") || "none";
     const closed = this.closed ? `closed ${this.closed.code} "${this.closed.reason}"` : "open";
     const faults = this.faults.length ? `; faults: ${this.faults.join(" | ")}` : "";
+    const pairing = this.#pairing.describe() ? `${this.#pairing.describe()}; ` : "";
     return `messages: ${seen}; ${this.chunks.length} audio chunks; psk ${this.matchedPsk}, ` +
-      `${this.rehandshakes} re-handshakes; ${this.#pairing.describe()}; ${closed}${faults}`;
+      `${this.rehandshakes} re-handshakes; ${pairing}${closed}${faults}`;
   }
 
   #waitingFor(): string {

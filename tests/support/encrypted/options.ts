@@ -34,7 +34,10 @@ export interface EncryptedClientOptions {
   bufferCapacity?: number;
   /** client/hello.supported_roles. Default ["player@v1", "controller@v1", "metadata@v1"]. */
   roles?: string[];
-  /** The PSKs the client holds for this server. Default none (only the Sentinel). */
+  /**
+   * The PSKs the client holds for this server. Default none but the Sentinel and a random
+   * pairing PSK (the client's `psks` field is the live copy: pairing sets its longTerm).
+   */
   psks?: HeldPsks;
   /** client/hello.unpaired_access.enabled. Default true. */
   unpairedAccess?: boolean;

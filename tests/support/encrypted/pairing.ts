@@ -294,8 +294,12 @@ export class PairingBehaviour {
     return this.codes[this.#codeCursor++];
   }
 
+  /** What pairing saw, for a failure message; empty when nothing pairing happened. */
   describe(): string {
     const a = this.#attempt;
+    const seen = a || this.codes.length || this.records.length || this.abortsSent.length ||
+      this.abortsReceived.length;
+    if (!seen) return "";
     const now = a ? `${a.method} #${a.index} ${a.phase} round ${a.round}` : "no attempt";
     return `pairing: ${now}; codes ${this.codes.length}; records ${this.records.length}; ` +
       `aborts sent [${this.abortsSent}] received [${this.abortsReceived}]`;
