@@ -114,7 +114,8 @@ export function unwrap(
 ): Uint8Array | undefined {
   if (wrapped.byteLength !== WRAPPED_BYTES) return undefined;
   try {
-    return suite(suiteName).open(key, WRAP_NONCE, NO_AD, wrapped);
+    // A copy: the AEAD's output may be a view into a shared Buffer pool, and this is a secret.
+    return suite(suiteName).open(key, WRAP_NONCE, NO_AD, wrapped).slice();
   } catch (error) {
     if (error instanceof AeadOpenError) return undefined;
     throw error;
