@@ -6,6 +6,7 @@ import {
   type EncryptedClientOptions,
   type PlayerState,
 } from "./options.ts";
+import { supportedPairMethods } from "./pairing.ts";
 
 export interface ReceivedChunk {
   /** The chunk's timestamp: server-clock µs at which its first sample is output. */
@@ -26,7 +27,7 @@ export function clientHello(options: EncryptedClientOptions, roles: string[]) {
       buffer_capacity: options.bufferCapacity ?? DEFAULT_BUFFER_CAPACITY,
     };
   }
-  hello.supported_pair_methods = { pairing_psk: {} };
+  hello.supported_pair_methods = supportedPairMethods(options.pairing);
   hello.unpaired_access = { enabled: options.unpairedAccess ?? true };
   return hello;
 }

@@ -6,7 +6,7 @@
 import { x25519 } from "@noble/curves/ed25519.js";
 import { until } from "../until.ts";
 import { type JsonMessage, SecureChannel } from "./channel.ts";
-import type { MatchedPsk } from "./handshake.ts";
+import type { HeldPsks, MatchedPsk } from "./handshake.ts";
 import { encodeBase64Url } from "./ids.ts";
 import {
   applyPlayerCommand,
@@ -23,6 +23,7 @@ import {
 } from "./options.ts";
 import { deadline, Waiters, within } from "./waiters.ts";
 import { type ArtworkChannelState, ArtworkReceiver } from "./artwork.ts";
+import { type PairAbortReason, PairingBehaviour, type PairingRecord } from "./pairing.ts";
 
 const DEFAULT_ARTWORK: ArtworkChannelState[] = [
   { source: "album", format: "jpeg", width: 300, height: 300 },
@@ -30,7 +31,15 @@ const DEFAULT_ARTWORK: ArtworkChannelState[] = [
 
 export type { ReceivedChunk } from "./behaviour.ts";
 export type { MatchedPsk } from "./handshake.ts";
-export type { AudioFormat, EncryptedClientOptions, GoodbyeReason, PlayerState } from "./options.ts";
+export type {
+  AudioFormat,
+  EncryptedClientOptions,
+  GoodbyeReason,
+  PairingOptions,
+  PairingTamper,
+  PlayerState,
+} from "./options.ts";
+export type { PairAbortReason, PairingRecord } from "./pairing.ts";
 
 export interface ReceivedMessage extends JsonMessage {
   arrivedUs: number;
@@ -59,7 +68,12 @@ export class EncryptedClient {
   /** After the latest server/activate; active_roles persists when an activation omits it. */
   activeRoles: string[] = [];
   readonly clientId: string;
+  /** The version-0 pairing token (SP:0...) of the static public key and the pairing PSK. */
+  readonly pairingToken: string;
+  /** The PSKs held: psks.pairing always; pairing sets longTerm and longTermServerId. */
+  readonly psks: HeldPsks;
   readonly #channel: SecureChannel;
+  readonly #pairing: PairingBehaviour;
   readonly #options: EncryptedClientOptions;
   readonly #roles: string[];
   readonly #startedUs = nowUs();
@@ -85,11 +99,33 @@ export class EncryptedClient {
     const staticKey = options.staticKey ?? x25519.utils.randomSecretKey();
     const staticPublicKey = x25519.getPublicKey(staticKey);
     this.clientId = encodeBase64Url(staticPublicKey);
+    const suite = options.suite ?? "25519_ChaChaPoly_SHA256";
+    const pairingPsk = options.pairing?.pairingPsk ?? options.psks?.pairing ??
+      crypto.getRandomValues(new Uint8Array(32));
+    this.psks = { ...options.psks, pairing: pairingPsk };
+    this.#pairing = new PairingBehaviour(
+      {
+        send: (type, payload) => this.send(type, payload),
+        closeSilently: () => this.#channel.socket.close(),
+        faults: this.faults,
+        suite,
+        psks: this.psks,
+        unpairedAccess: options.unpairedAccess ?? true,
+        matchedPsk: () => this.matchedPsk,
+        handshakeHash: () => this.handshakeHash,
+        rehandshakes: () => this.rehandshakes,
+        serverId: () => this.serverId,
+      },
+      options.pairing ?? {},
+      pairingPsk,
+      staticPublicKey,
+    );
+    this.pairingToken = this.#pairing.token;
     this.#channel = new SecureChannel(socket, {
-      suite: options.suite ?? "25519_ChaChaPoly_SHA256",
+      suite,
       staticKey,
       staticPublicKey,
-      psks: options.psks ?? {},
+      psks: this.psks,
       initOverride: options.initOverride,
     }, {
       json: (message, arrivedUs, encrypted) => this.#onJson(message, arrivedUs, encrypted),
@@ -141,6 +177,34 @@ export class EncryptedClient {
   }
   get rehandshakes(): number {
     return this.#channel.rehandshakes;
+  }
+  /** Dynamic pairing codes emitted, in order ("123456" or "SP:1..."; again each round). */
+  get pairingCodes(): readonly string[] {
+    return this.#pairing.codes;
+  }
+  /** Completed pairings (server/pair-finalize received), in order. */
+  get pairings(): readonly PairingRecord[] {
+    return this.#pairing.records;
+  }
+  /** Reasons of the server's pair/abort messages, in order. */
+  get pairAbortsReceived(): readonly string[] {
+    return this.#pairing.abortsReceived;
+  }
+  /** Reasons of the client's own pair/abort messages, in order. */
+  get pairAbortsSent(): readonly string[] {
+    return this.#pairing.abortsSent;
+  }
+  /** The next emitted pairing code not yet taken by this method (already emitted, or awaited). */
+  nextPairingCode(timeoutMs = 10_000): Promise<string> {
+    return this.#pairing.nextCode(timeoutMs, () => this.closed !== undefined);
+  }
+  /** pair/abort from the client (an operator cancel, or the attempt timeout). */
+  abortPairing(reason: PairAbortReason): void {
+    this.#pairing.abort(reason);
+  }
+  /** Ends `pairing.holdBack` (and the round limit): client/pair-init follows the pair-pending. */
+  releasePending(): void {
+    this.#pairing.releasePending();
   }
   /** server/error's reason, when the server refused client/init. */
   get serverError(): string | undefined {
@@ -256,7 +320,7 @@ export class EncryptedClient {
     const closed = this.closed ? `closed ${this.closed.code} "${this.closed.reason}"` : "open";
     const faults = this.faults.length ? `; faults: ${this.faults.join(" | ")}` : "";
     return `messages: ${seen}; ${this.chunks.length} audio chunks; psk ${this.matchedPsk}, ` +
-      `${this.rehandshakes} re-handshakes; ${closed}${faults}`;
+      `${this.rehandshakes} re-handshakes; ${this.#pairing.describe()}; ${closed}${faults}`;
   }
 
   #waitingFor(): string {
@@ -279,6 +343,7 @@ export class EncryptedClient {
     } else if (!this.#activated && !["server/hello", "server/activate"].includes(type)) {
       if (type !== "noise/handshake") this.faults.push(`${type} before the first server/activate`);
     }
+    if (this.#pairing.onMessage(type, payload)) return;
     if (type === "server/hello") this.#onHello();
     else if (type === "server/activate") this.#onActivate(payload);
     else if (type === "server/command") this.#onCommand(payload);
@@ -307,7 +372,8 @@ export class EncryptedClient {
     this.#activated = true;
     const due = !this.#stateSent || activation.gained;
     if ((this.#options.state ?? "send") === "send" && activation.opens && due) this.sendState();
-    for (const { type, payload } of this.#queue.splice(0)) this.send(type, payload);
+    for (const queued of this.#queue.splice(0)) this.send(queued.type, queued.payload);
+    this.#pairing.onActivate(payload, this.activeRoles); // after the queue: its replies go last
   }
 
   #onCommand(payload: Record<string, unknown>) {

@@ -51,6 +51,31 @@ export interface EncryptedClientOptions {
   handshakeTimeoutMs?: number;
   /** Fields replacing or added to the client/init payload, e.g. { version: 2 }. Default none. */
   initOverride?: Record<string, unknown>;
+  /** Pairing (pairing.md): pairing_psk is always offered; this adds a code method and knobs. */
+  pairing?: PairingOptions;
+}
+
+/** Hostile knobs, each breaking one step of the client's side of pairing. */
+export type PairingTamper =
+  | "client_kc" // a bit of Tb flipped
+  | "low_order_share" // pake_msg_2 is the low-order point u1 (0x01 then zeros)
+  | "wrapped_nonce" // a bit of wrapped_nonce_B flipped
+  | "commit" // commit_B opens to another nonce_B than the one revealed (correctly wrapped)
+  | "wrapped_psk" // a bit of wrapped_psk flipped
+  | "future_index" // client/pair-init with pairing_index + 1
+  | "second_init"; // client/pair-init sent twice
+
+export interface PairingOptions {
+  /** The client's pairing PSK (always a handshake candidate: also put in psks.pairing). Default: psks.pairing, else random. */
+  pairingPsk?: Uint8Array;
+  /** At most one code method: "static" with its fixed 8 digits, or "dynamic" with formats (default ["digits"]). */
+  code?: { kind: "static"; code: string } | {
+    kind: "dynamic";
+    formats?: ("digits" | "qr_code")[];
+  };
+  /** Send client/pair-pending (with this message, if not empty) instead of client/pair-init until releasePending(). */
+  holdBack?: string;
+  tamper?: PairingTamper;
 }
 
 export const DEFAULT_FORMAT: AudioFormat = {
