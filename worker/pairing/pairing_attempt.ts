@@ -27,7 +27,7 @@ import {
 } from "../../protocol/pairing/binding.ts";
 import type { PairingActivation, PairingInbox } from "../dialects/encrypted/connection.ts";
 import type { SuiteName } from "../../protocol/noise/suites.ts";
-import type { PskCategory } from "../../protocol/noise/psk.ts";
+import { type PskCategory, SENTINEL_PSK } from "../../protocol/noise/psk.ts";
 
 /** How long the server waits for `client/pair-init` after its pairing activation. */
 export const PAIR_INIT_TIMEOUT_MS = 120_000;
@@ -99,13 +99,19 @@ export class PairingAttempt {
     return this.#state.kind === "over";
   }
 
-  /** Runs the attempt: for the pairing PSK, after a re-handshake to that PSK. */
+  /**
+   * Runs the attempt. The pairing PSK flow needs the connection keyed to that PSK, and a
+   * paired connection may not enter pairing at all (messaging.md's allowed activity sets):
+   * both re-handshake first, to the pairing PSK or to the Sentinel.
+   */
   start(): void {
     const { link, method, secret } = this.options;
     if (method === "static_pairing_code") this.#code = secret as string;
     if (method === "pairing_psk" && link.matched.category !== "pr") {
       const choice: PskChoice = { psk: secret as Uint8Array, category: "pr" };
       link.rehandshake(choice, () => this.#activate());
+    } else if (method !== "pairing_psk" && link.matched.category === "lt") {
+      link.rehandshake({ psk: SENTINEL_PSK, category: "sn" }, () => this.#activate());
     } else this.#activate();
   }
 
