@@ -7,6 +7,7 @@ import { serve, ServeError } from "./coordinator/serve.ts";
 import { readSettings } from "./coordinator/settings.ts";
 import { Logger } from "./protocol/log.ts";
 import { workerMain } from "./worker/worker_main.ts";
+import { controlCommand, runControl } from "./coordinator/control/control_client.ts";
 import { runWorker } from "./worker/worker.ts";
 
 const HELP = `sendspin: a Sendspin Party server: one source, every listener in sync.
@@ -14,6 +15,9 @@ const HELP = `sendspin: a Sendspin Party server: one source, every listener in s
 usage:
   sendspin serve [SOURCE] [options]   play SOURCE (or --demo) to every listener
   sendspin serve --help               all options of serve
+  sendspin pair SP:0...               pair a speaker with the running server (its token)
+  sendspin clients [list|approve ID|revoke ID|unpair ID]
+                                      the running server's clients
 
 Open the printed URL on any phone or laptop in the network and press Start Listening.`;
 
@@ -21,11 +25,21 @@ export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
   if (command === "serve") return await runServe(rest);
   if (command === "worker") return await workerMain(rest);
+  if (command === "pair" || command === "clients") {
+    const control = controlCommand(command, rest);
+    if ("usage" in control) {
+      console.error(control.usage);
+      return 1;
+    }
+    return await runControl(control.command);
+  }
   if (command === undefined || command === "-h" || command === "--help" || command === "help") {
     console.log(HELP);
     return command === undefined ? 1 : 0;
   }
-  console.error(`unknown command "${command}": use "sendspin serve" (see sendspin --help)`);
+  console.error(
+    `unknown command "${command}": use "sendspin serve", "pair" or "clients" (see sendspin --help)`,
+  );
   return 1;
 }
 

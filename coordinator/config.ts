@@ -10,6 +10,7 @@ import { LOG_LEVELS, type LogLevel } from "../protocol/log.ts";
 import { GUEST_POLICIES, type GuestPolicy } from "../protocol/worker_config.ts";
 import { type Settings, SETTINGS_PATH_HINT } from "./settings.ts";
 import { SERVE_HELP } from "./help.ts";
+import { decodePairingToken, PairingTokenError } from "../protocol/pairing/token.ts";
 
 export { LOG_LEVELS, type LogLevel, SERVE_HELP };
 
@@ -59,6 +60,8 @@ export interface ServeConfig {
   shuffle: boolean;
   /** Play the source once, end the stream and exit 0; default false (it loops). */
   once: boolean;
+  /** Pairing tokens (`SP:0...`) of speakers to pair when they connect; default none. */
+  pair: string[];
 }
 
 export const DEFAULT_PORT = 8927;
@@ -99,6 +102,7 @@ const OPTIONS = {
   name: { type: "string" },
   workers: { type: "string" },
   client: { type: "string", multiple: true },
+  pair: { type: "string", multiple: true },
   "source-format": { type: "string" },
   "log-level": { type: "string" },
   "opus-bitrate": { type: "string" },
@@ -127,6 +131,7 @@ interface Flags {
   switches: Set<SwitchOption>;
   positionals: string[];
   clients: string[];
+  pair: string[];
   values: Partial<Record<StringOption, string>>;
 }
 
@@ -215,7 +220,19 @@ export function parseServeArgs(
     ...(summary !== undefined ? { summary } : {}),
     shuffle: flags.switches.has("shuffle"),
     once: flags.switches.has("once"),
+    pair: flags.pair,
   };
+}
+
+/** A speaker's pairing token, as printed on it or shown by its app. */
+function checkToken(value: string): string {
+  try {
+    decodePairingToken(value, "0");
+  } catch (error) {
+    if (!(error instanceof PairingTokenError)) throw error;
+    throw new ConfigError(`--pair needs a speaker's pairing token SP:0...: ${error.message}`);
+  }
+  return value.trim();
 }
 
 /** A server_id a client can show and compare: 1-128 printable ASCII characters. */
@@ -258,6 +275,7 @@ function readFlags(args: string[]): Flags {
     switches: new Set(),
     positionals: [],
     clients: [],
+    pair: [],
     values: {},
   };
   if (tokens.some((token) => token.kind === "option" && token.name === "help")) {
@@ -288,6 +306,7 @@ function readFlags(args: string[]): Flags {
       );
     }
     if (option === "client") flags.clients.push(value);
+    else if (option === "pair") flags.pair.push(checkToken(value));
     else flags.values[option as StringOption] = value; // the last one wins, as with argparse
   }
   return flags;

@@ -27,6 +27,8 @@ Options:
   --client URL           dial a listening Sendspin client (ws://... or wss://...) or a
                          Chromecast (cast://host[:port]); repeatable; only with --workers 1
                          (default: none)
+  --pair SP:0...         pair the speaker whose pairing token this is when it connects
+                         (printed on it, or shown by its app); repeatable (default: none)
   --log-level LEVEL      DEBUG, INFO, WARNING, ERROR or CRITICAL, any case (default: INFO)
   --opus-bitrate KBPS    Opus bitrate for listeners that ask for Opus, 6-510 (default: 128)
   --max-clients N        listeners at once, all workers together; the next is told the
@@ -60,4 +62,8 @@ Examples:
   sendspin serve --source-format alsa hw:0
   sendspin serve --source-format pulse default
   sendspin serve party.mp3 --workers 4 --port 8080
-  sendspin serve --demo --client ws://192.168.1.20:8928/sendspin`;
+  sendspin serve --demo --client ws://192.168.1.20:8928/sendspin
+
+Your own speakers (while the server runs, from another terminal of the same user):
+  sendspin pair SP:0...        pair a speaker with its pairing token
+  sendspin clients             list clients; also: approve ID, revoke ID, unpair ID`;

@@ -21,7 +21,10 @@ import { Timeline } from "./timeline.ts";
 import { WorkerPool } from "./worker_pool.ts";
 import { startInProcessWorker } from "./in_process_worker.ts";
 import type { RunWorker, WorkerConfig } from "../protocol/worker_config.ts";
-import { Approvals } from "./approvals.ts";
+import { Approvals } from "./clients/approvals.ts";
+import { Pairings } from "./clients/pairings.ts";
+import { ClientDesk } from "./clients/client_desk.ts";
+import { serveControl } from "./control/control_socket.ts";
 import { type Identity, IdentityError, loadIdentity, shortId } from "./identity.ts";
 import { OperatorConsole } from "./operator_console.ts";
 import { Covers } from "./artwork/covers.ts";
@@ -69,6 +72,7 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
     throw error;
   }
   const approvals = Approvals.load(folder, (line) => log.warn(line));
+  const pairings = Pairings.load(folder, (line) => log.warn(line));
   // The legacy dialect's id, per worker; the encrypted one is the identity's public key.
   const serverId = `sendspin-party-${shortId(identity.serverId)}`;
   // One worker runs in this process; several are processes of their own. Both get the same
@@ -90,6 +94,7 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
     guests: config.guests,
     legacy: config.legacy,
     approved: approvals.ids(),
+    pairings: pairings.forWorkers(),
     recordClients: config.summary !== undefined,
   });
   let summary: Summary | undefined;
@@ -115,8 +120,24 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
       party?.command(command).catch((error) => log.error(`${command} failed: ${error}`));
     },
     onNoneLeft: () => noneLeft.resolve(),
-    onWaiting: (clientId, name, needs) => operator.clientWaiting(clientId, name, needs),
-    onLeft: (clientId) => operator.clientGone(clientId),
+    onClient: (report) => {
+      switch (report.type) {
+        case "client-waiting":
+          return desk.waiting(report.clientId, report.name, report.needs, report.pairMethods);
+        case "client-joined":
+          return desk.joined(report.clientId, report.name, report.trust, report.pairMethods);
+        case "client-left":
+          return desk.left(report.clientId);
+        case "pairing":
+          return desk.pairing(
+            report.clientId,
+            report.name,
+            report.stage,
+            report.detail,
+            report.psk,
+          );
+      }
+    },
     onClientSummary: (client) => summary?.add(client),
     spawn: (index, port, onStatus) =>
       config.workers === 1
@@ -126,11 +147,14 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
           onJunk: (line) => log.warn(`worker ${index} wrote: ${line}`),
         }),
   });
-  const operator = new OperatorConsole({
+  const desk = new ClientDesk({
     approvals,
+    pairings,
     log,
-    onApprovals: (clientIds) => workers.broadcastApprovals(clientIds),
+    broadcast: (message) => workers.broadcastClients(message),
+    tokens: config.pair,
   });
+  const operator = new OperatorConsole(desk, log);
   const covers = new Covers({ send: (image) => workers.broadcastArtwork(image), log });
   const timeline = new Timeline({ clock: systemClock, emit: (c) => workers.broadcastChunk(c) });
   party = new Party({
@@ -168,6 +192,8 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
       log.warn(`the console stopped: ${error?.message ?? error}`)
     )
     : undefined;
+  // `sendspin pair` and `sendspin clients` reach the desk here, as the operator only.
+  const control = folder ? await serveControl(folder, desk, log) : undefined;
   // --no-mdns: a harness (or a host on a network that must not hear of it) asked for none.
   const advertised = config.mdns
     ? advertise({
@@ -209,6 +235,7 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
   if (why === "ended") log.info("Played everything once (--once): stopping");
   stopConsole.abort();
   await consoleDone;
+  await control?.close();
   stopCasting.abort(); // each Cast device is asked to quit the app, briefly
   await Promise.race([Promise.all(casting), sleepMs(CAST_QUIT_WAIT_MS)]);
   await (await advertised)?.stop();
@@ -230,6 +257,7 @@ function partyLines(config: ServeConfig, identity: Identity): string[] {
     config.guests === "open"
       ? "Everyone with the link may play: sharing it is your approval (--guests open)."
       : 'Each new encrypted client waits for your approval here: type "a N" (--guests ask).',
+    'Your own speakers: type "p N" when one offers pairing, "l" lists clients (see README).',
   ];
   if (!config.legacy) {
     lines.push("Legacy clients (the built-in page too) are refused (--legacy off).");

@@ -6,7 +6,18 @@
  * loses audio it could no longer use (frame_pipe.ts). A replacement is handed what plays,
  * the counts and the future audio, so its listeners hear sound at once when they reconnect.
  */
-import { encodeDown, HEARTBEAT_INTERVAL_MS, type UpMessage } from "../protocol/ipc.ts";
+import {
+  type DownMessage,
+  encodeDown,
+  HEARTBEAT_INTERVAL_MS,
+  type UpMessage,
+} from "../protocol/ipc.ts";
+
+/** What the workers report of clients, for the operator. */
+export type ClientReport = Extract<
+  UpMessage,
+  { type: "client-waiting" | "client-joined" | "client-left" | "pairing" }
+>;
 import { Backoff } from "../protocol/backoff.ts";
 import { FutureWindow } from "../protocol/future_window.ts";
 import type { Logger } from "../protocol/log.ts";
@@ -32,9 +43,8 @@ export interface WorkerPoolOptions {
   onNoneLeft?: () => void;
   /** Default RESTART_DELAYS_MS; the last one repeats. */
   restartDelaysMs?: number[];
-  /** A client waits for the operator's approval; and any client left. */
-  onWaiting?: (clientId: string, name: string, needs: "approval" | "pairing") => void;
-  onLeft?: (clientId: string) => void;
+  /** Clients joining, waiting, leaving, pairing: what the workers report, for the desk. */
+  onClient?: (message: ClientReport) => void;
   /** A client left, with what it said and was sent (`--summary`). */
   onClientSummary?: (summary: ClientSummary) => void;
   /** A controller client on some worker sent a playback command. */
@@ -90,7 +100,8 @@ export class WorkerPool {
   #future = new FutureWindow<{ frame: Uint8Array; endUs: number }>();
   #watchdog?: ReturnType<typeof setInterval>;
   /** Approvals since start; a worker started later is told them with its other state. */
-  #approvals?: string[];
+  /** The latest approvals and pairings frames, for workers that start later. */
+  #clientSets = new Map<string, Uint8Array>();
   /** The latest covers' frames by key, oldest first: what plays and what comes next. */
   #artwork = new Map<string, Uint8Array>();
 
@@ -151,10 +162,17 @@ export class WorkerPool {
     this.#broadcast(encodeDown({ type: "stopped" }));
   }
 
-  /** The operator's approved clients, the whole set, to every worker (and later ones). */
-  broadcastApprovals(clientIds: string[]): void {
-    this.#approvals = clientIds;
-    this.#broadcast(encodeDown({ type: "approvals", clientIds }), { key: "approvals" });
+  /**
+   * Approvals and pairings (each the whole set) to every worker, and to later ones; pairing
+   * steps to every worker, of which the one holding the client acts.
+   */
+  broadcastClients(message: DownMessage): void {
+    const frame = encodeDown(message);
+    if (message.type !== "approvals" && message.type !== "pairings") {
+      return this.#broadcast(frame);
+    }
+    this.#clientSets.set(message.type, frame);
+    this.#broadcast(frame, { key: message.type });
   }
 
   /** A cover for every worker, before the now-playing that names it; kept for later workers. */
@@ -215,11 +233,7 @@ export class WorkerPool {
     }
     link.send(this.#totalsFrame(), { key: "totals" });
     link.send(this.#playersFrame(), { key: "players" });
-    if (this.#approvals) {
-      link.send(encodeDown({ type: "approvals", clientIds: this.#approvals }), {
-        key: "approvals",
-      });
-    }
+    for (const [key, frame] of this.#clientSets) link.send(frame, { key });
     for (const { frame, endUs } of this.#future.at(systemClock.nowUs())) {
       link.send(frame, { expiresUs: endUs });
     }
@@ -265,12 +279,13 @@ export class WorkerPool {
         );
         return;
       case "client-waiting":
-        return this.#options.onWaiting?.(message.clientId, message.name, message.needs);
+      case "pairing":
+        return this.#options.onClient?.(message);
       case "client-joined":
       case "client-left": {
+        this.#options.onClient?.(message);
         const where = this.slots.length > 1 ? ` on worker ${message.worker}` : "";
         if (message.type === "client-left") {
-          this.#options.onLeft?.(message.clientId);
           return log.info(`Client left: ${message.name} (${message.clientId})${where}`);
         }
         // Marked, so a new client with a familiar name cannot pass for a known one.

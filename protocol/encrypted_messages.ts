@@ -18,6 +18,7 @@ import {
 } from "./messages.ts";
 import { decodeBase64Url } from "./noise/base64url.ts";
 import { parseEncryptedArtworkState } from "./artwork_messages.ts";
+import { parsePairOffer } from "./pairing/methods.ts";
 import { SUITE_NAMES, type SuiteName } from "./noise/suites.ts";
 
 /** The `server/error` reasons of connection.md. */
@@ -87,6 +88,14 @@ export function parseEncryptedMessage(text: string, clientId: string): ClientMes
   } catch {
     fail("message is not JSON", text.slice(0, 40));
   }
+  return readEncryptedMessage(message, clientId);
+}
+
+/** {@linkcode parseEncryptedMessage} of a message already parsed from JSON. */
+export function readEncryptedMessage(
+  message: unknown,
+  clientId: string,
+): ClientMessage | undefined {
   if (!isObject(message) || typeof message.type !== "string" || !isObject(message.payload)) {
     fail("message must be {type, payload}", message);
   }
@@ -133,6 +142,7 @@ function parseHello(p: Json, clientId: string): ClientHello {
     supported_roles: roles.slice(0, 32),
     player_support: parsePlayerSupport(p["player@v1_support"]),
     unpaired_access: isObject(access) && access.enabled === true,
+    pair_offer: parsePairOffer(p.supported_pair_methods),
   };
 }
 

@@ -8,7 +8,8 @@ import type { NowPlaying, PartyCommand } from "./now_playing.ts";
 import type { ClientSummary } from "./client_summary.ts";
 import { bytesPerFrame, type PcmFormat, pcmFormatProblem } from "./pcm.ts";
 import { concat } from "./concat.ts";
-import type { WorkerConfig } from "./worker_config.ts";
+import type { PairedClient, WorkerConfig } from "./worker_config.ts";
+import type { PairMethod } from "./pairing/methods.ts";
 
 export type DownMessage =
   /** Always the first frame: what the worker serves (see worker_config.ts). */
@@ -40,6 +41,20 @@ export type DownMessage =
   | { type: "players"; count: number; volume: number; muted: boolean }
   /** The client ids the operator has approved now (the whole set). */
   | { type: "approvals"; clientIds: string[] }
+  /** The long-term PSK of every paired client now (the whole set). */
+  | { type: "pairings"; clients: PairedClient[] }
+  /**
+   * The operator pairs a client; the worker holding its connection runs the attempt.
+   * `secret`: the pairing PSK (base64url) for `pairing_psk`, the 8 digits for
+   * `static_pairing_code`; none for `dynamic_pairing_code`, whose code comes as `pair-code`.
+   */
+  | { type: "pair"; clientId: string; method: PairMethod; secret?: string }
+  /** The code the client shows: 6 digits, or a scanned QR code's 24 bytes in base64url. */
+  | { type: "pair-code"; clientId: string; code: string }
+  /** The operator cancels a client's pairing attempt. */
+  | { type: "pair-cancel"; clientId: string }
+  /** The new pairing record is kept: the worker acknowledges it to the client. */
+  | { type: "pair-saved"; clientId: string }
   /** Answer to a clock probe: the coordinator's clock when it read the probe. */
   | { type: "clock-answer"; sentUs: number; coordinatorUs: number }
   | { type: "shutdown" };
@@ -48,7 +63,15 @@ export type UpMessage =
   | { type: "listening"; worker: number; port: number }
   | { type: "failed"; worker: number; reason: string }
   /** `trust`: legacy, paired, dialled, unpaired (approved or welcome as a guest). */
-  | { type: "client-joined"; worker: number; clientId: string; name: string; trust: string }
+  | {
+    type: "client-joined";
+    worker: number;
+    clientId: string;
+    name: string;
+    trust: string;
+    /** The pairing methods it offers (encrypted clients; empty for legacy ones). */
+    pairMethods: PairMethod[];
+  }
   /**
    * An unpaired client is connected and waits: for the operator's approval (`--guests ask`),
    * or for pairing (it plays only for servers it is paired with).
@@ -59,6 +82,20 @@ export type UpMessage =
     clientId: string;
     name: string;
     needs: "approval" | "pairing";
+    /** The pairing methods it offers (encrypted clients). */
+    pairMethods: PairMethod[];
+  }
+  /** How a pairing attempt goes, for the console (see PairingStage). */
+  | {
+    type: "pairing";
+    worker: number;
+    clientId: string;
+    name: string;
+    stage: PairingStage;
+    /** For the operator: what the device said, or why the attempt ended. */
+    detail?: string;
+    /** Stage "paired": the new long-term PSK (base64url), for the coordinator to keep. */
+    psk?: string;
   }
   | { type: "client-left"; worker: number; clientId: string; name: string }
   /** The worker's listener count and how many client messages it has refused so far. */
@@ -76,6 +113,15 @@ export type UpMessage =
   | { type: "clock-probe"; worker: number; sentUs: number }
   /** Sent every HEARTBEAT_INTERVAL_MS: the worker's event loop runs. */
   | { type: "alive"; worker: number };
+
+/**
+ * "pending": the device holds the attempt back (a button to press); "code": it shows or
+ * speaks a code now (detail: the round), for the operator to type; "note": a word for the
+ * operator (detail); "paired": the PSK to keep; "ended": the attempt is over without a
+ * pairing (detail: why); "lost": the client answered with the Sentinel where its pairing was
+ * expected (it lost its record of this server).
+ */
+export type PairingStage = "pending" | "code" | "note" | "paired" | "ended" | "lost";
 
 /**
  * How often a worker reports that it runs. The coordinator declares a worker hung only when

@@ -8,6 +8,7 @@ import {
   parseArtworkChange,
   parseLegacyArtworkSupport,
 } from "./artwork_messages.ts";
+import type { PairOffer } from "./pairing/methods.ts";
 
 export type Codec = "pcm" | "flac" | "opus";
 
@@ -35,6 +36,8 @@ export interface ClientHello {
   artwork_support?: ArtworkChannel[];
   /** Encrypted dialect: whether the client plays for a server it is not paired with. */
   unpaired_access?: boolean;
+  /** Encrypted dialect: the pairing methods it offers (`supported_pair_methods`). */
+  pair_offer?: PairOffer;
 }
 
 export type PlayerStateName = "synchronized" | "error" | "external_source";

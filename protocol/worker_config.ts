@@ -41,8 +41,16 @@ export interface WorkerConfig {
   legacy: boolean;
   /** Client ids (static keys) the operator approved; later changes come as `approvals`. */
   approved: string[];
+  /** The paired clients' long-term PSKs; later changes come as `pairings`. */
+  pairings: PairedClient[];
   /** Keep a record of every client and report it when it leaves (`--summary`). */
   recordClients: boolean;
+}
+
+/** A paired client as a worker needs it: who, and the long-term PSK (base64url) it proves. */
+export interface PairedClient {
+  clientId: string;
+  psk: string;
 }
 
 export type GuestPolicy = "open" | "ask";
@@ -85,6 +93,10 @@ export function checkWorkerConfig(value: unknown): WorkerConfig {
   need(GUEST_POLICIES.includes(c.guests as GuestPolicy), "guests");
   need(typeof c.legacy === "boolean", "legacy");
   need(isStrings(c.approved), "approved");
+  const isPaired = (v: unknown) =>
+    typeof (v as PairedClient)?.clientId === "string" &&
+    /^[A-Za-z0-9_-]{43}$/.test((v as PairedClient)?.psk);
+  need(Array.isArray(c.pairings) && c.pairings.every(isPaired), "pairings");
   return {
     index: c.index as number,
     name: c.name as string,
@@ -101,6 +113,7 @@ export function checkWorkerConfig(value: unknown): WorkerConfig {
     guests: c.guests as GuestPolicy,
     legacy: c.legacy as boolean,
     approved: [...c.approved as string[]],
+    pairings: (c.pairings as PairedClient[]).map(({ clientId, psk }) => ({ clientId, psk })),
     recordClients: c.recordClients as boolean,
   };
 }

@@ -243,6 +243,11 @@ export class Group implements GroupPort {
     this.#onWaiting?.(session, true);
   }
 
+  /** A waiting client is taken for pairing: not waiting any more, and not gone either. */
+  setAside(session: Session): void {
+    this.waitingSessions.delete(session);
+  }
+
   /**
    * Approvals changed: every waiting client that may play now starts, and a listener whose
    * approval was revoked stops and waits again.

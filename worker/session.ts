@@ -52,6 +52,8 @@ export interface GroupPort {
   admits(session: Session): boolean;
   /** A client is connected and waits for the operator's approval (it is not a listener yet). */
   waiting(session: Session): void;
+  /** A waiting client is taken for pairing: it waits no more, and has not left. */
+  setAside(session: Session): void;
   unsubscribe(session: Session): void;
   controllerCommand(session: Session, command: string, value: number | boolean | undefined): void;
   playerChanged(session: Session): void;
@@ -87,6 +89,8 @@ export class Session implements SessionInput {
   stream?: StreamInfo;
   /** It may play (legacy, paired, approved, or all guests are welcome). */
   admitted = false;
+  /** A pairing attempt has the connection: it neither plays nor waits for approval. */
+  pairing = false;
   /** Encrypted dialect: another system has the player; no audio until it rejoins. */
   available = true;
   outputDelayMs = 0;
@@ -101,6 +105,8 @@ export class Session implements SessionInput {
   #queue: SendQueue;
   #helloTimer?: ReturnType<typeof setTimeout>;
   #closed = false;
+  #gone: (() => void)[] = [];
+  #helloCallbacks: (() => void)[] = [];
   #budget = new TokenBucket(BURST_MESSAGES, MESSAGES_PER_SECOND);
   #artwork: SessionArtwork;
   /** It asked for a format itself: it keeps that one when the source's format changes. */
@@ -220,6 +226,7 @@ export class Session implements SessionInput {
     }
     if (!this.group.hasRoom()) return this.close(CLOSE_TRY_LATER, "the party is full: try later");
     this.hello = hello;
+    for (const said of this.#helloCallbacks.splice(0)) said();
     if (this.record) this.record.hello = { ...hello };
     const support = hello.player_support;
     const roles = this.#artwork.roles(activeRoles(hello.supported_roles), hello);
@@ -275,14 +282,69 @@ export class Session implements SessionInput {
   /** Its approval was revoked: its stream ends and it waits, connected, with nothing active. */
   unadmit(): void {
     if (!this.admitted) return;
+    this.#quiesce();
+    this.connection.activate(this.#welcome());
+    this.group.waiting(this);
+  }
+
+  /**
+   * A pairing attempt takes the connection (pairing.md "Entering and leaving pairing"): its
+   * streams end and its state roles are cleared, it stops being a listener or a waiting
+   * client; `activate` then sends the pairing activation. Group membership is the client's
+   * to keep: it comes back to the same party.
+   */
+  enterPairing(activate: () => void): void {
+    this.pairing = true;
+    const stateRoles = this.roles.filter((r) => /^(metadata|controller)@/.test(r));
+    if (this.admitted) {
+      this.group.leave(this);
+      this.#quiesce();
+      if (stateRoles.length) {
+        const cleared = Object.fromEntries(stateRoles.map((r) => [r.split("@")[0], null]));
+        this.send("server/state", cleared);
+      }
+    } else this.group.setAside(this);
+    activate();
+  }
+
+  /** The attempt is over: it plays if it may (now paired, perhaps), else it waits again. */
+  leavePairing(): void {
+    if (!this.pairing) return;
+    this.pairing = false;
+    this.settle();
+  }
+
+  /**
+   * Sends the activation for what it may do now (after pairing, or new keys): it plays if
+   * it may, else it waits with nothing active.
+   */
+  settle(): void {
+    if (this.#closed || this.pairing) return;
+    if (this.admitted) return this.connection.activate(this.#welcome());
+    if (this.group.admits(this)) return this.admit();
+    this.connection.activate(this.#welcome());
+    this.group.waiting(this);
+  }
+
+  /** Calls `callback` once the client said hello (its id is known then). */
+  onHello(callback: () => void): void {
+    if (this.hello) callback();
+    else this.#helloCallbacks.push(callback);
+  }
+
+  /** Calls `callback` once the connection is gone. */
+  onGone(callback: () => void): void {
+    if (this.#closed) callback();
+    else this.#gone.push(callback);
+  }
+
+  #quiesce(): void {
     this.admitted = false;
     this.endStream();
     this.#artwork.end();
     this.group.unsubscribe(this);
     this.stream = undefined;
     this.roles = [];
-    this.connection.activate(this.#welcome());
-    this.group.waiting(this);
   }
 
   #welcome() {
@@ -436,6 +498,7 @@ export class Session implements SessionInput {
 
   /** The connection is gone, by our close or the client's. Idempotent. */
   onClosed(): void {
+    for (const gone of this.#gone.splice(0)) queueMicrotask(gone);
     this.#closed = true;
     clearTimeout(this.#helloTimer);
     this.#artwork.stop();

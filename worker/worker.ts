@@ -22,7 +22,8 @@ import { identityFromPrivateKey } from "./dialects/encrypted/identity.ts";
 import { Admission } from "./admission.ts";
 import type { Session } from "./session.ts";
 import { decodeBase64Url } from "../protocol/noise/base64url.ts";
-import { SENTINEL_PSK } from "../protocol/noise/psk.ts";
+import { encodeBase64Url } from "../protocol/noise/base64url.ts";
+import { PairingService } from "./pairing/pairing_service.ts";
 import { keepDialling } from "./listening_client.ts";
 import { ArtworkRole } from "./artwork/artwork_role.ts";
 
@@ -71,6 +72,23 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
     }
   };
   const admission = new Admission(config.guests, config.approved);
+  /** Every connected client's sessions (listening, waiting or pairing), by client id. */
+  const connected = new Map<string, Set<Session>>();
+  const pairings = new PairingService({
+    sessionsOf: (clientId) => [...connected.get(clientId) ?? []],
+    report: (clientId, name, stage, detail, psk) =>
+      report({
+        type: "pairing",
+        worker: index,
+        clientId,
+        name,
+        stage,
+        ...(detail !== undefined ? { detail } : {}),
+        ...(psk ? { psk: encodeBase64Url(psk) } : {}),
+      }),
+    log,
+  });
+  pairings.setRecords(config.pairings);
   const artwork = new ArtworkRole(clock, log);
   const clientOf = (session: Session) => ({
     trust: session.connection.trust,
@@ -95,11 +113,12 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
       const { clientId, displayName: name } = session;
       if (joined) {
         const trust = admission.mark(clientOf(session));
-        report({ type: "client-joined", worker: index, clientId, name, trust });
-      } else report({ type: "client-left", worker: index, clientId, name });
+        const pairMethods = session.hello?.pair_offer?.methods ?? [];
+        report({ type: "client-joined", worker: index, clientId, name, trust, pairMethods });
+      } else if (!session.pairing) report({ type: "client-left", worker: index, clientId, name });
       reportCounts();
     },
-    admits: (session) => admission.admits(clientOf(session)),
+    admits: (session) => !session.pairing && admission.admits(clientOf(session)),
     onCommand: (session, command) =>
       report({ type: "command", worker: index, clientId: session.clientId, command }),
     onGroupVolume: (change) => report({ type: "group-volume", worker: index, ...change }),
@@ -108,8 +127,12 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
       const { clientId, displayName: name } = session;
       // One that stops waiting either plays (and says so) or leaves.
       const needs = session.hello?.unpaired_access === false ? "pairing" : "approval";
-      if (waiting) report({ type: "client-waiting", worker: index, clientId, name, needs });
-      else if (!session.admitted) report({ type: "client-left", worker: index, clientId, name });
+      const pairMethods = session.hello?.pair_offer?.methods ?? [];
+      if (waiting) {
+        report({ type: "client-waiting", worker: index, clientId, name, needs, pairMethods });
+      } else if (!session.admitted && !session.pairing) {
+        report({ type: "client-left", worker: index, clientId, name });
+      }
     },
   });
   stop.signal.addEventListener("abort", () => group.party.stop());
@@ -117,7 +140,21 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
     group,
     identity: identityFromPrivateKey(decodeBase64Url(config.identityKey, { byteLength: 32 })),
     legacy: config.legacy,
-    pskFor: () => ({ psk: SENTINEL_PSK, category: "sn" }),
+    pskFor: (clientId) => pairings.pskFor(clientId),
+    onCredentialMismatch: (clientId) =>
+      report({ type: "pairing", worker: index, clientId, name: "", stage: "lost" }),
+    onSession: (session) => {
+      // Known by id once it said hello; gone with its connection.
+      session.onGone(() => {
+        const sessions = connected.get(session.clientId);
+        sessions?.delete(session);
+        if (sessions?.size === 0) connected.delete(session.clientId);
+      });
+      session.onHello(() => {
+        const sessions = connected.get(session.clientId) ?? new Set();
+        connected.set(session.clientId, sessions.add(session));
+      });
+    },
   };
   const status = (): { total: number; perWorker: number[]; rejected: number } => {
     const perWorker = [...totals.perWorker];
@@ -161,6 +198,21 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
       case "approvals":
         admission.setApproved(message.clientIds);
         group.reconsider();
+        return true;
+      case "pairings":
+        pairings.setRecords(message.clients);
+        return true;
+      case "pair":
+        pairings.start(message.clientId, message.method, message.secret);
+        return true;
+      case "pair-code":
+        pairings.code(message.clientId, message.code);
+        return true;
+      case "pair-cancel":
+        pairings.cancel(message.clientId);
+        return true;
+      case "pair-saved":
+        pairings.saved(message.clientId);
         return true;
       case "clock-answer":
         calibrated?.onAnswer(message.sentUs, message.coordinatorUs);

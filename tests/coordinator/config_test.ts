@@ -174,6 +174,7 @@ Deno.test("defaults apply when neither flag nor settings say otherwise", () => {
     mdns: true,
     shuffle: false,
     once: false,
+    pair: [],
   });
 });
 
@@ -201,6 +202,7 @@ Deno.test("the settings file beats the defaults", () => {
     mdns: true,
     shuffle: false,
     once: false,
+    pair: [],
   });
 });
 
@@ -228,6 +230,7 @@ Deno.test("flags beat the settings file, in both --opt value and --opt=value for
     mdns: true,
     shuffle: false,
     once: false,
+    pair: [],
   };
   const spaced = [
     "--port",

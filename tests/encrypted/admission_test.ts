@@ -24,7 +24,7 @@ Deno.test(
       client = await EncryptedClient.connect(party.url, { name: "Kitchen", staticKey });
       await until(
         "the console announces it",
-        () => /\[1\] "Kitchen" \(id .{8}, not approved\)/.test(party.log()),
+        () => /\[1\] "Kitchen" \(id .{8}, not paired, not approved\)/.test(party.log()),
         {
           seen: () => party.log(),
         },

@@ -28,6 +28,7 @@ Deno.test("a worker process cannot run programs, read outside its assets or writ
     guests: "open",
     legacy: true,
     approved: [],
+    pairings: [],
     recordClients: false,
   });
   const entry = args.indexOf(MAIN);

@@ -50,6 +50,10 @@ const CONFIG: WorkerConfig = {
   guests: "ask",
   legacy: false,
   approved: ["zo060cy2M-x7cMF4FKXHbs0CloUFDTRHRboFhw5YfVk"],
+  pairings: [{
+    clientId: "zo060cy2M-x7cMF4FKXHbs0CloUFDTRHRboFhw5YfVk",
+    psk: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+  }],
   recordClients: true,
 };
 
@@ -88,6 +92,17 @@ const DOWN_SAMPLES: OnePerType<DownMessage> = {
   totals: { type: "totals", total: 3, perWorker: [1, 2], rejected: 7 },
   "clock-answer": { type: "clock-answer", sentUs: 5_123_456.5, coordinatorUs: 98_765_432_101 },
   approvals: { type: "approvals", clientIds: ["zo060cy2M-x7cMF4FKXHbs0CloUFDTRHRboFhw5YfVk"] },
+  pairings: {
+    type: "pairings",
+    clients: [{
+      clientId: "zo060cy2M-x7cMF4FKXHbs0CloUFDTRHRboFhw5YfVk",
+      psk: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+    }],
+  },
+  pair: { type: "pair", clientId: "zo060cy2M", method: "static_pairing_code", secret: "12345678" },
+  "pair-code": { type: "pair-code", clientId: "zo060cy2M", code: "123456" },
+  "pair-cancel": { type: "pair-cancel", clientId: "zo060cy2M" },
+  "pair-saved": { type: "pair-saved", clientId: "zo060cy2M" },
   shutdown: { type: "shutdown" },
 };
 const DOWN: DownMessage[] = Object.values(DOWN_SAMPLES);
@@ -101,6 +116,7 @@ const UP_SAMPLES: OnePerType<UpMessage> = {
     clientId: "a",
     name: 'Phone "A"',
     trust: "approved",
+    pairMethods: ["pairing_psk", "dynamic_pairing_code"],
   },
   "client-waiting": {
     type: "client-waiting",
@@ -108,6 +124,7 @@ const UP_SAMPLES: OnePerType<UpMessage> = {
     clientId: "b",
     name: "Kitchen",
     needs: "approval",
+    pairMethods: ["pairing_psk"],
   },
   "client-left": { type: "client-left", worker: 0, clientId: "a", name: 'Phone "A"' },
   listeners: { type: "listeners", worker: 0, count: 2, rejected: 5 },
@@ -128,6 +145,14 @@ const UP_SAMPLES: OnePerType<UpMessage> = {
   players: { type: "players", worker: 1, count: 2, volumeSum: 130, muted: 1 },
   "clock-probe": { type: "clock-probe", worker: 1, sentUs: 1_234_567.25 },
   alive: { type: "alive", worker: 1 },
+  pairing: {
+    type: "pairing",
+    worker: 0,
+    clientId: "a",
+    name: "Kitchen",
+    stage: "paired",
+    psk: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+  },
 };
 const UP: UpMessage[] = Object.values(UP_SAMPLES);
 
@@ -229,6 +254,7 @@ const WRONG: { [K in keyof WorkerConfig]: unknown } = {
   guests: "sometimes",
   legacy: "on",
   approved: "all",
+  pairings: [{ clientId: "a", psk: "short" }],
   recordClients: "yes",
 };
 const FIELDS = Object.keys(WRONG) as (keyof WorkerConfig)[];

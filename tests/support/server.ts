@@ -31,6 +31,7 @@ export async function startServer(config: Partial<ServeConfig> = {}): Promise<Te
     mdns: false, // tests in this process stay off the network's service lists
     shuffle: false,
     once: false,
+    pair: [],
     ...config,
   }, {
     signal: shutdown.signal,

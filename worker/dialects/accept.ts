@@ -26,6 +26,8 @@ export interface DialectContext {
   pskFor: (clientId: string) => PskChoice;
   /** An encrypted client answered with the Sentinel where we referenced its pairing. */
   onCredentialMismatch?: (clientId: string) => void;
+  /** Every new session, whichever side dialled. */
+  onSession?: (session: Session) => void;
 }
 
 export interface AcceptOptions {
@@ -63,6 +65,7 @@ export function acceptSendspin(
     // A client that connected to us fetches covers where it reached us; one we dialled has
     // no address of ours to use.
     if (options.side !== "client") session.origin = originOf(socket);
+    context.onSession?.(session);
     options.onSession?.(session);
     return session;
   };

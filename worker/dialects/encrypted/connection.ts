@@ -4,11 +4,14 @@
  * listener gets its own ciphertext, so audio is framed once per format as for everyone and
  * sealed here, per listener, with `send_ahead` stamped just before sealing. The server may
  * re-handshake at any time (new keys, another PSK); the first message under the new keys is
- * `server/activate`.
+ * `server/activate`. Pairing messages go to the pairing attempt, when one runs (pairing.ts).
  */
 import type { Clock } from "../../../protocol/clock.ts";
-import { parseEncryptedMessage } from "../../../protocol/encrypted_messages.ts";
-import { InvalidMessageError, serverMessage } from "../../../protocol/messages.ts";
+import { readEncryptedMessage } from "../../../protocol/encrypted_messages.ts";
+import { InvalidMessageError, type Json, serverMessage } from "../../../protocol/messages.ts";
+import { pairingEnvelope } from "../../../protocol/pairing/messages.ts";
+import type { CodeFormat, PairMethod } from "../../../protocol/pairing/methods.ts";
+import type { SuiteName } from "../../../protocol/noise/suites.ts";
 import { encodeBase64Url } from "../../../protocol/noise/base64url.ts";
 import { Kkpsk2Initiator } from "../../../protocol/noise/kkpsk2.ts";
 import { pskId } from "../../../protocol/noise/psk.ts";
@@ -31,10 +34,20 @@ const MAX_SEND_AHEAD_US = 0xffff_ffff;
 /** Messages that carry the time they were sent, stamped as they are sealed. */
 const STAMPED = new Set(["stream/start", "stream/clear"]);
 
+/** What a pairing `server/activate` admits: the method, and the dynamic code's format. */
+export interface PairingActivation {
+  method: PairMethod;
+  format?: CodeFormat;
+}
+
+/** Receives the client's pairing messages while a pairing attempt runs. */
+export type PairingInbox = (type: string, payload: Json) => void;
+
 interface Rekey {
   initiator: Kkpsk2Initiator;
   choice: PskChoice;
-  next?: Welcome;
+  /** Sends the first message under the new keys (a `server/activate`); default the last one. */
+  then?: () => void;
   /** Sends held back until the new keys are in place (the spec's quiet period). */
   held: (() => void)[];
   timer: ReturnType<typeof setTimeout>;
@@ -52,6 +65,10 @@ export class EncryptedConnection implements ClientConnection {
   #rekey?: Rekey;
   #closed = false;
   #lastWelcome: Welcome = { serverId: "", name: "", activeRoles: [], playback: false };
+  /** Pairing `server/activate`s since the last Noise handshake: the `pairing_index`. */
+  #pairingIndex = 0;
+  /** Where pairing messages go; unset, they are leftovers (dropped) or out of place (closed). */
+  pairingInbox?: PairingInbox;
 
   constructor(
     readonly socket: WebSocketConnection,
@@ -64,6 +81,15 @@ export class EncryptedConnection implements ClientConnection {
     this.#handshakeHash = handshake.handshakeHash;
     this.#matched = handshake.matched;
     this.trust = trustOf(handshake.matched, options.dialled);
+  }
+
+  /** It answered a referenced pairing with the Sentinel PSK: it lost its record of us. */
+  get credentialMismatch(): boolean {
+    return this.handshake.credentialMismatch;
+  }
+
+  get suite(): SuiteName {
+    return this.handshake.init.suite;
   }
 
   /** The PSK the keys rest on now. */
@@ -98,6 +124,16 @@ export class EncryptedConnection implements ClientConnection {
       activities: playback ? ["playback"] : [],
       active_roles: playback ? activeRoles : [],
     });
+  }
+
+  /**
+   * Moves the connection into pairing: `activities: ["pairing"]` with no roles (the caller
+   * ended the streams first). Returns its `pairing_index`.
+   */
+  activatePairing(pairing: PairingActivation): number {
+    this.#pairingIndex++;
+    this.send("server/activate", { activities: ["pairing"], active_roles: [], pairing });
+    return this.#pairingIndex;
   }
 
   send(type: string, payload: Record<string, unknown>): void {
@@ -146,9 +182,10 @@ export class EncryptedConnection implements ClientConnection {
   /**
    * A new handshake under the current keys, with prologue = the last handshake hash; `choice`
    * picks the PSK (e.g. a new pairing); no Sentinel fallback here. The first message under the
-   * new keys is `server/activate` (`next`, by default the last activation again); streams go on.
+   * new keys is `server/activate`: what `then` sends, by default the last activation again;
+   * streams go on.
    */
-  rehandshake(choice: PskChoice = this.#matched, next?: Welcome): void {
+  rehandshake(choice: PskChoice = this.#matched, then?: () => void): void {
     if (this.#rekey || this.#closed) return;
     const initiator = new Kkpsk2Initiator({
       suite: this.handshake.init.suite,
@@ -166,9 +203,9 @@ export class EncryptedConnection implements ClientConnection {
     this.#rekey = {
       initiator,
       choice,
-      next,
+      then,
       held: [],
-      timer: setTimeout(() => this.#silentClose(), HANDSHAKE_STEP_TIMEOUT_MS),
+      timer: setTimeout(() => this.closeSilently(), HANDSHAKE_STEP_TIMEOUT_MS),
     };
   }
 
@@ -181,24 +218,41 @@ export class EncryptedConnection implements ClientConnection {
       message = this.#receiver.open(bytes);
     } catch (error) {
       if (!(error instanceof TransportCloseError)) throw error;
-      return this.#silentClose(); // tampered, replayed, reordered or badly fragmented
+      return this.closeSilently(); // tampered, replayed, reordered or badly fragmented
     }
     if (!message || message.type !== TYPE_JSON) return; // binary ids we do not implement
     const text = new TextDecoder().decode(message.body);
     if (this.#rekey) return this.#onRekeyMessage(text);
+    let json: unknown;
     let parsed;
     try {
-      parsed = parseEncryptedMessage(text, this.clientId);
+      json = JSON.parse(text);
+      const pairing = pairingEnvelope(json);
+      if (pairing) return this.#onPairingMessage(pairing.type, pairing.payload);
+      parsed = readEncryptedMessage(json, this.clientId);
     } catch (error) {
+      if (error instanceof SyntaxError) {
+        return this.#session?.refuse("message is not JSON", receivedUs);
+      }
       if (!(error instanceof InvalidMessageError)) throw error;
       return this.#session?.refuse(error.message, receivedUs);
     }
     if (parsed) this.#session?.receive(parsed, receivedUs);
   }
 
+  /**
+   * Pairing messages go to the attempt that runs. Without one they are leftovers of an attempt
+   * that ended (pairing.md: silently discarded), or, on a connection that was never in
+   * pairing, out of sequence: a protocol error.
+   */
+  #onPairingMessage(type: string, payload: Json): void {
+    if (this.pairingInbox) return this.pairingInbox(type, payload);
+    if (this.#pairingIndex === 0) this.closeSilently();
+  }
+
   /** Cleartext after the handshake breaks the protocol: silent close. */
   onText(): void {
-    this.#silentClose();
+    this.closeSilently();
   }
 
   #onRekeyMessage(text: string): void {
@@ -210,16 +264,19 @@ export class EncryptedConnection implements ClientConnection {
     try {
       result = rekey.initiator.readMessage2(message2, rekey.choice.psk);
     } catch {
-      return this.#silentClose();
+      return this.closeSilently();
     }
-    if (new TextDecoder().decode(result.payload) !== "{}") return this.#silentClose();
+    if (new TextDecoder().decode(result.payload) !== "{}") return this.closeSilently();
     this.#sender = new TransportSender(result.send);
     this.#receiver = new TransportReceiver(result.receive);
     this.#handshakeHash = result.handshakeHash;
     this.#matched = rekey.choice;
     this.trust = trustOf(rekey.choice, this.options.dialled);
     this.#rekey = undefined;
-    this.#activate(rekey.next ?? this.#lastWelcome); // the first message under the new keys
+    this.#pairingIndex = 0; // counted per Noise handshake
+    // The first message under the new keys.
+    if (rekey.then) rekey.then();
+    else this.#activate(this.#lastWelcome);
     for (const send of rekey.held) send();
   }
 
@@ -233,7 +290,8 @@ export class EncryptedConnection implements ClientConnection {
     this.socket.sendOwn(messages);
   }
 
-  #silentClose(): void {
+  /** A broken rule of the protocol: close without a word (connection.md, pairing.md). */
+  closeSilently(): void {
     if (this.#closed) return;
     this.close(1008, "");
   }
