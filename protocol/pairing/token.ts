@@ -89,8 +89,8 @@ export function decodePairingToken(
   const bad = [...body].find((char) => !ALPHABET.includes(char));
   if (bad !== undefined) {
     throw new PairingTokenError(
-      `not a pairing token: it should start with ${start} and contain only letters and digits, ` +
-        `and ${JSON.stringify(bad)} is not one of them`,
+      `not a pairing token: it should start with ${start} and go on with only the letters A-Z ` +
+        `and digits 3-9, and ${JSON.stringify(bad)} is not one of them`,
     );
   }
   const payload = decodeBase32(body);
