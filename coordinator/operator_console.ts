@@ -21,8 +21,8 @@ export class OperatorConsole {
         const lines = pending.split("\n");
         pending = lines.pop() ?? "";
         for (const line of lines) {
-          const answer = this.desk.command(line);
-          if (answer) this.log.info(answer);
+          const { text } = this.desk.command(line);
+          if (text) this.log.info(text);
         }
       }
     } finally {

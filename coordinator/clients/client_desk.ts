@@ -37,6 +37,15 @@ interface Known {
   method?: PairMethod;
 }
 
+/** A command that cannot be done: its message says why, and what to type instead. */
+class Refused extends Error {}
+
+/** The answer to one command: what to say back, and whether it was done. */
+export interface Answer {
+  text: string;
+  ok: boolean;
+}
+
 /** How a pairing attempt ended, for whoever asked for it (the control socket). */
 export interface PairingOutcome {
   ok: boolean;
@@ -140,11 +149,22 @@ export class ClientDesk {
 
   // --- what the operator types ---
 
-  /** Answers one line; returns what to say back (empty for nothing). */
-  command(line: string): string {
+  /** Answers one line: what to say back (empty for nothing), and whether it was done. */
+  command(line: string): Answer {
+    try {
+      return { text: this.#command(line), ok: true };
+    } catch (error) {
+      const expected = error instanceof Refused || error instanceof PairingTokenError ||
+        error instanceof PairingCodeError;
+      if (!expected) throw error;
+      return { text: (error as Error).message, ok: false };
+    }
+  }
+
+  #command(line: string): string {
     const [verb = "", first = "", ...rest] = line.trim().split(/\s+/);
     const second = rest.join("");
-    try {
+    {
       switch (verb.toLowerCase()) {
         case "":
           return "";
@@ -173,19 +193,14 @@ export class ClientDesk {
         case "unpair":
           return this.#unpair(first);
         default:
-          return `unknown command "${verb}": ${HELP}`;
+          throw new Refused(`unknown command "${verb}": ${HELP}`);
       }
-    } catch (error) {
-      if (error instanceof PairingTokenError || error instanceof PairingCodeError) {
-        return error.message;
-      }
-      throw error;
     }
   }
 
   #approve(which: string): string {
     const known = this.#find(which);
-    if (!known?.presence) return `no connected client ${which || "given"}: ${HELP}`;
+    if (!known?.presence) throw new Refused(`no connected client ${which || "given"}: ${HELP}`);
     this.options.approvals.approve(known.clientId, known.name);
     this.#sendApprovals();
     return `approved "${known.name}" (id ${shortId(known.clientId)}): it may play without pairing`;
@@ -193,7 +208,9 @@ export class ClientDesk {
 
   #revoke(prefix: string): string {
     const revoked = prefix ? this.options.approvals.revoke(prefix) : undefined;
-    if (!revoked) return `no single approval starts with "${prefix}": type "l" to list them`;
+    if (!revoked) {
+      throw new Refused(`no single approval starts with "${prefix}": type "l" to list them`);
+    }
     this.#sendApprovals();
     return `revoked "${revoked.name}" (id ${shortId(revoked.clientId)})`;
   }
@@ -203,34 +220,38 @@ export class ClientDesk {
    * pairing token; `p N 1234-5678` with its fixed code.
    */
   #pair(first: string, second: string): string {
-    if (/^(sp:)?0/i.test(first) && !second && !this.#find(first)) {
+    if (/^sp:0/i.test(first) && !second) {
       return this.#pairWithToken(undefined, first);
     }
     const known = this.#find(first);
-    if (!known?.presence) return `no connected client ${first || "given"}: ${HELP}`;
-    if (/^(sp:)?0/i.test(second)) return this.#pairWithToken(known, second);
+    if (!known?.presence) throw new Refused(`no connected client ${first || "given"}: ${HELP}`);
+    if (/^sp:/i.test(second)) return this.#pairWithToken(known, second);
     const methods = known.pairMethods;
     if (second) {
       if (!methods.includes("static_pairing_code")) {
-        return `"${known.name}" has no fixed code: type "p ${known.number}" alone`;
+        throw new Refused(`"${known.name}" has no fixed code: type "p ${known.number}" alone`);
       }
       return this.#start(known, "static_pairing_code", parseCodeInput(second, "static"));
     }
     if (methods.includes("dynamic_pairing_code")) return this.#start(known, "dynamic_pairing_code");
     if (methods.includes("static_pairing_code")) {
-      return `type "p ${known.number} " and ${describeMethod("static_pairing_code")}`;
+      throw new Refused(`type "p ${known.number} " and ${describeMethod("static_pairing_code")}`);
     }
-    return `"${known.name}" pairs only with ${
-      describeMethod("pairing_psk")
-    }: type "p ${known.number} SP:0..."`;
+    throw new Refused(
+      `"${known.name}" pairs only with ${
+        describeMethod("pairing_psk")
+      }: type "p ${known.number} SP:0..."`,
+    );
   }
 
   #pairWithToken(known: Known | undefined, text: string): string {
     const token = decodePairingToken(text, "0");
     const clientId = encodeBase64Url(token.clientKey);
     if (known && known.clientId !== clientId) {
-      return `that token is for another client (id ${shortId(clientId)}), ` +
-        `not "${known.name}" (id ${shortId(known.clientId)})`;
+      throw new Refused(
+        `that token is for another client (id ${shortId(clientId)}), ` +
+          `not "${known.name}" (id ${shortId(known.clientId)})`,
+      );
     }
     const target = known ?? this.#known.get(clientId);
     const secret = encodeBase64Url(token.pairingPsk);
@@ -258,32 +279,37 @@ export class ClientDesk {
   #code(which: string, text: string): string {
     const known = this.#find(which);
     if (!known || known.presence !== "pairing-now") {
-      return `no pairing under way with ${which || "a client"}: type "p N" first`;
+      throw new Refused(`no pairing under way with ${which || "a client"}: type "p N" first`);
     }
-    const code = /^(sp:)?1/i.test(text)
-      ? encodeBase64Url(decodePairingToken(text, "1").code)
-      : parseCodeInput(text, "dynamic");
+    // Digits (with spaces or hyphens) are a typed code; anything else a scanned QR token.
+    const code = /^[\d\s-]+$/.test(text)
+      ? parseCodeInput(text, "dynamic")
+      : encodeBase64Url(decodePairingToken(text, "1").code);
     this.options.broadcast({ type: "pair-code", clientId: known.clientId, code });
     return "";
   }
 
   #cancel(which: string): string {
     const known = this.#find(which);
-    if (!known || known.presence !== "pairing-now") return `no pairing under way with ${which}`;
+    if (!known || known.presence !== "pairing-now") {
+      throw new Refused(`no pairing under way with ${which}`);
+    }
     this.options.broadcast({ type: "pair-cancel", clientId: known.clientId });
     return "";
   }
 
   #ignore(which: string): string {
     const known = this.#find(which);
-    if (!known) return `no client ${which || "given"}: ${HELP}`;
+    if (!known) throw new Refused(`no client ${which || "given"}: ${HELP}`);
     this.#tokens.delete(known.clientId);
     return `ignoring "${known.name}": it stays connected and silent until you "a" or "p" it`;
   }
 
   #unpair(prefix: string): string {
     const record = this.options.pairings.unpair(this.#find(prefix)?.clientId ?? prefix);
-    if (!record) return `no single paired client starts with "${prefix}": type "l" to list them`;
+    if (!record) {
+      throw new Refused(`no single paired client starts with "${prefix}": type "l" to list them`);
+    }
     this.options.broadcast({ type: "pairings", clients: this.options.pairings.forWorkers() });
     return `unpaired "${record.name}" (id ${shortId(record.clientId)}): it must be paired again`;
   }

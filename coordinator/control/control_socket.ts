@@ -93,12 +93,9 @@ async function answer(connection: Deno.UnixConn, desk: ClientDesk): Promise<void
     }
   }
   const outcome = clientId ? desk.outcome(clientId) : undefined;
-  const said = desk.command(request.command);
-  if (said) await write({ line: said });
-  const started = said.startsWith("pairing ") || said.includes("paired when it connects");
-  if (!outcome || !started) {
-    return void await write({ done: true, ok: !/^(no |unknown|that )/.test(said) });
-  }
+  const { text, ok } = desk.command(request.command);
+  if (text) await write({ line: text });
+  if (!outcome || !ok) return void await write({ done: true, ok });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const result = await Promise.race([
     outcome,
