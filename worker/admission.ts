@@ -25,8 +25,10 @@ export class Admission {
    * it is paired with would refuse playback here ("pairing_required"), so it waits instead.
    */
   admits(client: { trust: Trust; clientId: string; unpairedAccess?: boolean }): boolean {
-    if (client.trust !== "unpaired") return true;
+    if (client.trust === "legacy" || client.trust === "paired") return true;
+    // On the Sentinel PSK (dialled or not): only a client that admits unpaired access plays.
     if (client.unpairedAccess === false) return false;
+    if (client.trust === "dialled") return true;
     return this.guests === "open" || this.#approved.has(client.clientId);
   }
 

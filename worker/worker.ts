@@ -146,6 +146,11 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
     onSession: (session) => {
       // Known by id once it said hello; gone with its connection.
       session.onGone(() => {
+        // A client that was pairing is neither a listener nor waiting: say it left here.
+        if (session.pairing) {
+          const { clientId, displayName: name } = session;
+          report({ type: "client-left", worker: index, clientId, name });
+        }
         const sessions = connected.get(session.clientId);
         sessions?.delete(session);
         if (sessions?.size === 0) connected.delete(session.clientId);

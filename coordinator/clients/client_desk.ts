@@ -99,7 +99,7 @@ export class ClientDesk {
 
   left(clientId: string): void {
     const known = this.#known.get(clientId);
-    if (known && known.presence !== "pairing-now") known.presence = undefined;
+    if (known) known.presence = undefined;
   }
 
   /** A worker's word on a pairing attempt. */
@@ -126,7 +126,8 @@ export class ClientDesk {
       case "paired":
         return this.#paired(known, psk!);
       case "ended":
-        known.presence = known.presence === "pairing-now" ? "approval" : known.presence;
+        // Until the worker says whether it waits or plays again (right after this).
+        if (known.presence === "pairing-now") known.presence = "approval";
         return this.#finish(known, {
           ok: false,
           line: `pairing ${who} ended: ${detail}; type "p ${known.number}" to try again`,
