@@ -116,7 +116,7 @@ export type UpMessage =
 
 /**
  * "pending": the device holds the attempt back (a button to press); "code": it shows or
- * speaks a code now (detail: the round), for the operator to type; "note": a word for the
+ * speaks a code now (detail: the round and the format, "2/digits"), for the operator to type; "note": a word for the
  * operator (detail); "paired": the PSK to keep; "ended": the attempt is over without a
  * pairing (detail: why); "lost": the client answered with the Sentinel where its pairing was
  * expected (it lost its record of this server).

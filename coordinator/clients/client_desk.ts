@@ -113,12 +113,13 @@ export class ClientDesk {
           `${who} holds pairing back until someone acts on it${detail ? `: "${detail}"` : ""}`,
         );
       case "code": {
-        const entry = known.pairMethods.includes("dynamic_pairing_code") ? "the code" : "it";
-        const again = detail && detail !== "1"
-          ? `the code did not match (try ${detail} of 20): `
-          : "";
+        const [round = "1", format = "digits"] = (detail ?? "").split("/");
+        const again = round !== "1" ? `the code did not match (try ${round} of 20): ` : "";
+        const entry = format === "qr_code"
+          ? `the SP:1... token of the QR code it shows (c ${known.number} SP:1...)`
+          : `the 6 digits (c ${known.number} 123-456)`;
         return this.#say(
-          `${who} ${again}shows or speaks a pairing code now: type "c ${known.number} " and ${entry}`,
+          `${who} ${again}shows or speaks a pairing code now: type c ${known.number} and ${entry}`,
         );
       }
       case "note":
@@ -236,7 +237,11 @@ export class ClientDesk {
     }
     if (methods.includes("dynamic_pairing_code")) return this.#start(known, "dynamic_pairing_code");
     if (methods.includes("static_pairing_code")) {
-      throw new Refused(`type "p ${known.number} " and ${describeMethod("static_pairing_code")}`);
+      throw new Refused(
+        `type p ${known.number} and ${
+          describeMethod("static_pairing_code")
+        } (p ${known.number} 1234-5678)`,
+      );
     }
     throw new Refused(
       `"${known.name}" pairs only with ${
@@ -403,9 +408,18 @@ export class ClientDesk {
   }
 
   #pairHint(known: Known): string | undefined {
-    const method = known.pairMethods.find((m) => m !== "pairing_psk") ?? known.pairMethods[0];
-    if (!method) return undefined;
-    return `type "p ${known.number}" to pair it (with ${describeMethod(method)})`;
+    const n = known.number;
+    const methods = known.pairMethods;
+    if (methods.includes("dynamic_pairing_code")) {
+      return `type "p ${n}" to pair it (it then shows or speaks a code)`;
+    }
+    if (methods.includes("static_pairing_code")) {
+      return `type "p ${n}" and the fixed 8-digit code printed on it to pair it (p ${n} 1234-5678)`;
+    }
+    if (methods.includes("pairing_psk")) {
+      return `type "p ${n}" and its pairing token to pair it (p ${n} SP:0...)`;
+    }
+    return undefined;
   }
 
   #sendApprovals(): void {

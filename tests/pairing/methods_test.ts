@@ -72,7 +72,10 @@ Deno.test(
       const paired = await runProgram(["pair", speaker.client!.pairingToken], { home });
       assert.equal(paired.code, 0, paired.stderr + paired.stdout);
       assert.match(paired.stdout, /paired "Kitchen speaker" \(id .{8}\): it plays now/);
-      assert.equal(speaker.client!.pairings[0].method, "pairing_psk");
+      await speaker.client!.waitFor(
+        "its record",
+        () => speaker.client!.pairings[0]?.method === "pairing_psk",
+      );
     });
   },
 );
@@ -86,10 +89,13 @@ Deno.test(
     });
     await pairedForLife([], speaker, async (party) => {
       const number = await numberOf(party, "Patio speaker");
-      await consoleLine(party, /type "p \d+" to pair it \(with the fixed 8-digit code/);
+      await consoleLine(party, /type "p \d+" and the fixed 8-digit code printed on it to pair it/);
       await party.type(`p ${number} 4018-2736`);
       await consoleLine(party, /paired "Patio speaker"/);
-      assert.equal(speaker.client!.pairings[0].method, "static_pairing_code");
+      await speaker.client!.waitFor(
+        "its record",
+        () => speaker.client!.pairings[0]?.method === "static_pairing_code",
+      );
     });
   },
 );
@@ -109,7 +115,10 @@ Deno.test(
       await consoleLine(party, /"Living room" shows or speaks a pairing code now/);
       await party.type(`c ${number} ${code.slice(0, 3)}-${code.slice(3)}`);
       await consoleLine(party, /paired "Living room"/);
-      assert.equal(speaker.client!.pairings[0].method, "dynamic_pairing_code");
+      await speaker.client!.waitFor(
+        "its record",
+        () => speaker.client!.pairings[0]?.method === "dynamic_pairing_code",
+      );
     });
     const screen = new Speaker("Screen", {
       pairing: { code: { kind: "dynamic", formats: ["qr_code"] } },

@@ -240,7 +240,7 @@ export class PairingAttempt {
         this.#nonceA = new Uint8Array(randomBytes(32));
         this.options.link.send("server/pair-init", { nonce_A: encodeBase64Url(this.#nonceA) });
         this.#state = { kind: "awaiting-code", round: 1 };
-        return this.options.onStage("code", "1");
+        return this.options.onStage("code", this.#codeDetail(1));
       }
     }
   }
@@ -271,7 +271,7 @@ export class PairingAttempt {
     if (round >= MAX_ROUNDS) return this.#end(`the code did not match ${MAX_ROUNDS} times`);
     this.options.link.send("server/pair-init", {});
     this.#state = { kind: "awaiting-code", round: round + 1 };
-    this.options.onStage("code", String(round + 1));
+    this.options.onStage("code", this.#codeDetail(round + 1));
   }
 
   #onConfirm(
@@ -303,6 +303,11 @@ export class PairingAttempt {
       }
     }
     this.#state = { kind: "confirmed", sid: state.sid, isk: state.isk };
+  }
+
+  /** The "code" stage's detail: the round and how the code is shown, "2/digits". */
+  #codeDetail(round: number): string {
+    return `${round}/${this.options.format ?? "digits"}`;
   }
 
   #save(psk: Uint8Array): void {

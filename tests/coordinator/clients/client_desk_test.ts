@@ -42,7 +42,7 @@ Deno.test("a client waiting for pairing is announced with what to type, and pair
   d.waiting(KITCHEN, "Kitchen", "pairing", ["pairing_psk", "dynamic_pairing_code"]);
   assert.match(
     lines.at(-1)!,
-    /^\[1\] "Kitchen" \(id AQEBAQEB, not paired, not approved\) plays only for a server it is paired with: it is connected, silent; type "p 1" to pair it \(with a code it shows or speaks\)$/,
+    /^\[1\] "Kitchen" \(id AQEBAQEB, not paired, not approved\) plays only for a server it is paired with: it is connected, silent; type "p 1" to pair it \(it then shows or speaks a code\)$/,
   );
   assert.match(
     run(d, "p 1"),
@@ -53,8 +53,11 @@ Deno.test("a client waiting for pairing is announced with what to type, and pair
     clientId: KITCHEN,
     method: "dynamic_pairing_code",
   });
-  d.pairing(KITCHEN, "Kitchen", "code", "1");
-  assert.match(lines.at(-1)!, /shows or speaks a pairing code now: type "c 1 " and the code/);
+  d.pairing(KITCHEN, "Kitchen", "code", "1/digits");
+  assert.match(
+    lines.at(-1)!,
+    /shows or speaks a pairing code now: type c 1 and the 6 digits \(c 1 123-456\)$/,
+  );
   assert.equal(run(d, "c 1 123-456"), "");
   assert.deepEqual(sent.at(-1), { type: "pair-code", clientId: KITCHEN, code: "123456" });
   assert.match(run(d, "c 1 12345"), /6 digits/);
@@ -109,7 +112,10 @@ Deno.test("paired: the record is kept owner-only, its approval discarded, every 
   d.waiting(KITCHEN, "Kitchen", "approval", ["pairing_psk", "static_pairing_code"]);
   run(d, "a 1");
   assert.ok(approvals.has(KITCHEN));
-  assert.match(run(d, "p 1"), /type "p 1 " and the fixed 8-digit code/);
+  assert.match(
+    run(d, "p 1"),
+    /type p 1 and the fixed 8-digit code printed on it \(p 1 1234-5678\)/,
+  );
   assert.match(run(d, "p 1 1234-5678"), /^pairing "Kitchen"/);
   assert.deepEqual(sent.at(-1), {
     type: "pair",
