@@ -120,24 +120,7 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
       party?.command(command).catch((error) => log.error(`${command} failed: ${error}`));
     },
     onNoneLeft: () => noneLeft.resolve(),
-    onClient: (report) => {
-      switch (report.type) {
-        case "client-waiting":
-          return desk.waiting(report.clientId, report.name, report.needs, report.pairMethods);
-        case "client-joined":
-          return desk.joined(report.clientId, report.name, report.trust, report.pairMethods);
-        case "client-left":
-          return desk.left(report.clientId);
-        case "pairing":
-          return desk.pairing(
-            report.clientId,
-            report.name,
-            report.stage,
-            report.detail,
-            report.psk,
-          );
-      }
-    },
+    onClient: (report) => desk.onReport(report),
     onClientSummary: (client) => summary?.add(client),
     spawn: (index, port, onStatus) =>
       config.workers === 1
@@ -152,6 +135,7 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
     pairings,
     log,
     broadcast: (message) => workers.broadcastClients(message),
+    sendTo: (worker, message) => workers.sendTo(worker, message),
     tokens: config.pair,
   });
   const operator = new OperatorConsole(desk, log);

@@ -162,17 +162,16 @@ export class WorkerPool {
     this.#broadcast(encodeDown({ type: "stopped" }));
   }
 
-  /**
-   * Approvals and pairings (each the whole set) to every worker, and to later ones; pairing
-   * steps to every worker, of which the one holding the client acts.
-   */
-  broadcastClients(message: DownMessage): void {
+  /** Approvals and pairings (each the whole set) to every worker, and to later ones. */
+  broadcastClients(message: Extract<DownMessage, { type: "approvals" | "pairings" }>): void {
     const frame = encodeDown(message);
-    if (message.type !== "approvals" && message.type !== "pairings") {
-      return this.#broadcast(frame);
-    }
     this.#clientSets.set(message.type, frame);
     this.#broadcast(frame, { key: message.type });
+  }
+
+  /** A pairing step, to the worker that holds the client's connection. */
+  sendTo(worker: number, message: DownMessage): void {
+    this.slots[worker]?.link?.send(encodeDown(message));
   }
 
   /** A cover for every worker, before the now-playing that names it; kept for later workers. */

@@ -6,6 +6,7 @@
  */
 import type { Logger } from "../../protocol/log.ts";
 import type { DownMessage, PairingStage } from "../../protocol/ipc.ts";
+import type { ClientReport } from "../worker_pool.ts";
 import { describeMethod, type PairMethod } from "../../protocol/pairing/methods.ts";
 import { decodePairingToken, PairingTokenError } from "../../protocol/pairing/token.ts";
 import { PairingCodeError, parseCodeInput } from "../../protocol/pairing/binding.ts";
@@ -18,8 +19,10 @@ export interface ClientDeskOptions {
   approvals: Approvals;
   pairings: Pairings;
   log: Logger;
-  /** Sends a message to every worker (only the one holding the client acts on `pair*`). */
-  broadcast: (message: DownMessage) => void;
+  /** Sends approvals or pairings (the whole set) to every worker. */
+  broadcast: (message: Extract<DownMessage, { type: "approvals" | "pairings" }>) => void;
+  /** Sends a pairing step to the worker holding the client's connection. */
+  sendTo: (worker: number, message: DownMessage) => void;
   /** Pairing tokens given at start (`--pair`): used when their client connects. */
   tokens?: string[];
 }
@@ -35,6 +38,8 @@ interface Known {
   presence?: Presence;
   trust?: string;
   method?: PairMethod;
+  /** The worker that holds its connection. */
+  worker: number;
 }
 
 /** A command that cannot be done: its message says why, and what to type instead. */
@@ -72,9 +77,34 @@ export class ClientDesk {
 
   // --- what the workers report ---
 
+  onReport(report: ClientReport): void {
+    switch (report.type) {
+      case "client-waiting": {
+        const { worker, clientId, name, needs, pairMethods } = report;
+        return this.waiting(worker, clientId, name, needs, pairMethods);
+      }
+      case "client-joined": {
+        const { worker, clientId, name, trust, pairMethods } = report;
+        return this.joined(worker, clientId, name, trust, pairMethods);
+      }
+      case "client-left":
+        return this.left(report.clientId);
+      case "pairing": {
+        const { worker, clientId, name, stage, detail, psk } = report;
+        return this.pairing(worker, clientId, name, stage, detail, psk);
+      }
+    }
+  }
+
   /** An unpaired client waits: for approval (`--guests ask`), or for pairing. */
-  waiting(clientId: string, name: string, needs: "approval" | "pairing", methods: PairMethod[]) {
-    const known = this.#see(clientId, name, methods, needs);
+  waiting(
+    worker: number,
+    clientId: string,
+    name: string,
+    needs: "approval" | "pairing",
+    methods: PairMethod[],
+  ): void {
+    const known = this.#see(worker, clientId, name, methods, needs);
     if (this.#pairFromToken(known)) return;
     const { number } = known;
     const who = `[${number}] "${name}" (id ${shortId(clientId)}, ${this.#mark(known)})`;
@@ -90,9 +120,9 @@ export class ClientDesk {
   }
 
   /** A client plays (legacy clients too; only encrypted ones can be paired). */
-  joined(clientId: string, name: string, trust: string, methods: PairMethod[]): void {
+  joined(worker: number, clientId: string, name: string, trust: string, methods: PairMethod[]) {
     if (trust === "legacy") return;
-    const known = this.#see(clientId, name, methods, "playing");
+    const known = this.#see(worker, clientId, name, methods, "playing");
     known.trust = trust;
     this.#pairFromToken(known);
   }
@@ -103,9 +133,21 @@ export class ClientDesk {
   }
 
   /** A worker's word on a pairing attempt. */
-  pairing(clientId: string, name: string, stage: PairingStage, detail?: string, psk?: string) {
+  pairing(
+    worker: number,
+    clientId: string,
+    name: string,
+    stage: PairingStage,
+    detail?: string,
+    psk?: string,
+  ): void {
     const known = this.#known.get(clientId) ??
-      this.#see(clientId, name || this.options.pairings.get(clientId)?.name || "a client", []);
+      this.#see(
+        worker,
+        clientId,
+        name || this.options.pairings.get(clientId)?.name || "a client",
+        [],
+      );
     const who = `[${known.number}] "${known.name}"`;
     switch (stage) {
       case "pending":
@@ -273,7 +315,7 @@ export class ClientDesk {
   #start(known: Known, method: PairMethod, secret?: string): string {
     known.presence = "pairing-now";
     known.method = method;
-    this.options.broadcast({
+    this.options.sendTo(known.worker, {
       type: "pair",
       clientId: known.clientId,
       method,
@@ -291,7 +333,7 @@ export class ClientDesk {
     const code = /^[\d\s-]+$/.test(text)
       ? parseCodeInput(text, "dynamic")
       : encodeBase64Url(decodePairingToken(text, "1").code);
-    this.options.broadcast({ type: "pair-code", clientId: known.clientId, code });
+    this.options.sendTo(known.worker, { type: "pair-code", clientId: known.clientId, code });
     return "";
   }
 
@@ -300,7 +342,7 @@ export class ClientDesk {
     if (!known || known.presence !== "pairing-now") {
       throw new Refused(`no pairing under way with ${which}`);
     }
-    this.options.broadcast({ type: "pair-cancel", clientId: known.clientId });
+    this.options.sendTo(known.worker, { type: "pair-cancel", clientId: known.clientId });
     return "";
   }
 
@@ -355,7 +397,7 @@ export class ClientDesk {
     this.#tokens.delete(known.clientId);
     if (approvals.discard(known.clientId)) this.#sendApprovals();
     this.options.broadcast({ type: "pairings", clients: pairings.forWorkers() });
-    this.options.broadcast({ type: "pair-saved", clientId: known.clientId });
+    this.options.sendTo(known.worker, { type: "pair-saved", clientId: known.clientId });
     known.presence = "playing";
     known.trust = "paired";
     this.#finish(known, {
@@ -380,13 +422,20 @@ export class ClientDesk {
     return true;
   }
 
-  #see(clientId: string, name: string, methods: PairMethod[], presence?: Presence): Known {
+  #see(
+    worker: number,
+    clientId: string,
+    name: string,
+    methods: PairMethod[],
+    presence?: Presence,
+  ): Known {
     let known = this.#known.get(clientId);
     if (!known) {
-      known = { number: this.#next++, clientId, name, pairMethods: methods };
+      known = { number: this.#next++, clientId, name, pairMethods: methods, worker };
       this.#known.set(clientId, known);
       this.#byNumber.set(known.number, known);
     }
+    known.worker = worker;
     known.name = name || known.name;
     if (methods.length) known.pairMethods = methods;
     if (presence) known.presence = presence;

@@ -33,13 +33,19 @@ function desk(folder?: string) {
   const warn = (line: string) => lines.push(line);
   const approvals = Approvals.load(folder, warn);
   const pairings = Pairings.load(folder, warn);
-  const d = new ClientDesk({ approvals, pairings, log, broadcast: (m) => sent.push(m) });
+  const d = new ClientDesk({
+    approvals,
+    pairings,
+    log,
+    broadcast: (m) => sent.push(m),
+    sendTo: (_worker, m) => sent.push(m),
+  });
   return { desk: d, sent, lines, approvals, pairings };
 }
 
 Deno.test("a client waiting for pairing is announced with what to type, and paired with its code", () => {
   const { desk: d, sent, lines } = desk();
-  d.waiting(KITCHEN, "Kitchen", "pairing", ["pairing_psk", "dynamic_pairing_code"]);
+  d.waiting(0, KITCHEN, "Kitchen", "pairing", ["pairing_psk", "dynamic_pairing_code"]);
   assert.match(
     lines.at(-1)!,
     /^\[1\] "Kitchen" \(id AQEBAQEB, not paired, not approved\) plays only for a server it is paired with: it is connected, silent; type "p 1" to pair it \(it then shows or speaks a code\)$/,
@@ -53,7 +59,7 @@ Deno.test("a client waiting for pairing is announced with what to type, and pair
     clientId: KITCHEN,
     method: "dynamic_pairing_code",
   });
-  d.pairing(KITCHEN, "Kitchen", "code", "1/digits");
+  d.pairing(0, KITCHEN, "Kitchen", "code", "1/digits");
   assert.match(
     lines.at(-1)!,
     /shows or speaks a pairing code now: type c 1 and the 6 digits \(c 1 123-456\)$/,
@@ -65,8 +71,8 @@ Deno.test("a client waiting for pairing is announced with what to type, and pair
 
 Deno.test("a token for another client is refused in one line, and nothing is sent", () => {
   const { desk: d, sent } = desk();
-  d.waiting(KITCHEN, "Kitchen", "pairing", ["pairing_psk"]);
-  d.waiting(PATIO, "Patio", "pairing", ["pairing_psk"]);
+  d.waiting(0, KITCHEN, "Kitchen", "pairing", ["pairing_psk"]);
+  d.waiting(0, PATIO, "Patio", "pairing", ["pairing_psk"]);
   const before = sent.length;
   assert.equal(
     run(d, `p 1 ${tokenOf(key(2))}`),
@@ -89,15 +95,16 @@ Deno.test("a token for a client not connected waits for it; --pair tokens too", 
     run(d, `pair ${tokenOf(key(1))}`),
     /is not connected: it is paired when it connects/,
   );
-  d.waiting(KITCHEN, "Kitchen", "pairing", ["pairing_psk"]);
+  d.waiting(0, KITCHEN, "Kitchen", "pairing", ["pairing_psk"]);
   assert.equal(sent.at(-1)?.type, "pair");
   const started = desk();
   const withToken = new ClientDesk({
     ...started.desk.options,
     tokens: [tokenOf(key(2))],
     broadcast: (m) => started.sent.push(m),
+    sendTo: (_worker, m) => started.sent.push(m),
   });
-  withToken.joined(PATIO, "Patio", "guest", ["pairing_psk"]);
+  withToken.joined(0, PATIO, "Patio", "guest", ["pairing_psk"]);
   assert.deepEqual(started.sent.at(-1), {
     type: "pair",
     clientId: PATIO,
@@ -109,7 +116,7 @@ Deno.test("a token for a client not connected waits for it; --pair tokens too", 
 Deno.test("paired: the record is kept owner-only, its approval discarded, every worker told", () => {
   const folder = Deno.makeTempDirSync();
   const { desk: d, sent, approvals, pairings } = desk(folder);
-  d.waiting(KITCHEN, "Kitchen", "approval", ["pairing_psk", "static_pairing_code"]);
+  d.waiting(0, KITCHEN, "Kitchen", "approval", ["pairing_psk", "static_pairing_code"]);
   run(d, "a 1");
   assert.ok(approvals.has(KITCHEN));
   assert.match(
@@ -124,7 +131,7 @@ Deno.test("paired: the record is kept owner-only, its approval discarded, every 
     secret: "12345678",
   });
   const outcome = d.outcome(KITCHEN);
-  d.pairing(KITCHEN, "Kitchen", "paired", undefined, encodeBase64Url(key(7)));
+  d.pairing(0, KITCHEN, "Kitchen", "paired", undefined, encodeBase64Url(key(7)));
   assert.equal(pairings.get(KITCHEN)?.psk, encodeBase64Url(key(7)));
   assert.equal(approvals.has(KITCHEN), false, "approval is discarded on a successful pairing");
   assert.deepEqual(sent.slice(-3).map((m) => m.type), ["approvals", "pairings", "pair-saved"]);
@@ -139,7 +146,7 @@ Deno.test("a lost pairing is named from the record, with what to type", () => {
   const folder = Deno.makeTempDirSync();
   const { desk: d, lines, pairings } = desk(folder);
   pairings.add(KITCHEN, "Kitchen", encodeBase64Url(key(7)), "pairing_psk");
-  d.pairing(KITCHEN, "", "lost");
+  d.pairing(0, KITCHEN, "", "lost");
   assert.match(
     lines.at(-1)!,
     /^\[1\] "Kitchen" \(id AQEBAQEB\) lost its pairing with this server .*type "p 1" to pair it again$/,
