@@ -19,11 +19,13 @@ export class ClientRecord {
   /** `sink`, with every audio message it sends counted and hashed. */
   recording(sink: AudioSink): AudioSink {
     return {
-      sendAudio: (chunk: FramedChunk) => {
-        sink.sendAudio(chunk);
-        this.#hash.update(chunk.payload);
-        this.#chunks++;
-        this.#bytes += chunk.payload.byteLength;
+      sendAudio: (chunks: readonly FramedChunk[]) => {
+        sink.sendAudio(chunks);
+        for (const chunk of chunks) {
+          this.#hash.update(chunk.payload);
+          this.#chunks++;
+          this.#bytes += chunk.payload.byteLength;
+        }
       },
       bufferedAmount: () => sink.bufferedAmount(),
     };

@@ -25,6 +25,7 @@ import {
   normalizeFormat,
 } from "./encoders/negotiate.ts";
 import { TokenBucket } from "./token_bucket.ts";
+import { BATCH_PERIOD_US } from "./send_queue.ts";
 import { averageVolume, redistributeVolume } from "./group_volume.ts";
 import { OutputStream } from "./output_stream.ts";
 import { type FramedChunk, FutureAudio } from "./future_audio.ts";
@@ -72,13 +73,15 @@ export const MAX_UNCOMMON_STREAMS = 8;
 /**
  * Starting an encoder costs a worker up to 100 ms of encoding (5 s of backlog): a burst of
  * this many, then one per ENCODER_START_INTERVAL_MS, so no client can keep a worker busy
- * by asking for format after format.
+ * by asking for format after format (PCM, which is only framed, is not counted).
  */
 const ENCODER_START_BURST = 6;
 const ENCODER_START_INTERVAL_MS = 5_000;
-/** How often `flush` runs; PACE_SLOTS ticks make one 60 ms chunk. */
+/** How often `flush` runs; PACE_SLOTS ticks make one batch period (send_queue.ts). */
 export const PACE_INTERVAL_MS = 10;
-export const PACE_SLOTS = (CHUNK_FRAMES / SAMPLE_RATE) * 1000 / PACE_INTERVAL_MS;
+export const PACE_SLOTS = BATCH_PERIOD_US / 1000 / PACE_INTERVAL_MS;
+/** Ticks between flushes of listeners that hold too little for a batch period (one chunk). */
+const SHORT_LEAD_TICKS = (CHUNK_FRAMES / SAMPLE_RATE) * 1000 / PACE_INTERVAL_MS;
 
 /** A timeline chunk as it comes down the pipe. */
 export interface TimelineChunk {
@@ -123,6 +126,8 @@ export class Group implements GroupPort {
   #joined = 0;
   /** Listeners by pace slot; `flush` visits one slot per tick. */
   #paceSlots = Array.from({ length: PACE_SLOTS }, () => new Set<Session>());
+  /** Listeners whose buffer holds less than two batch periods: flushed every chunk. */
+  readonly #shortLead = new Set<Session>();
   /** The output each subscribed session listens to. */
   #listening = new Map<Session, Output>();
   /** Connected clients waiting for the operator's approval. */
@@ -211,14 +216,23 @@ export class Group implements GroupPort {
   }
 
   /**
-   * Called every PACE_INTERVAL_MS: sends queued audio to one slot of listeners, so each is
-   * flushed once per chunk but never all in the same tick. Sending to a thousand listeners
-   * at once would hold the event loop for milliseconds, and every time answer behind it.
+   * Called every PACE_INTERVAL_MS: tops up one slot of listeners, so each gets one batch per
+   * batch period but never all in the same tick. Sending to a thousand listeners at once would
+   * hold the event loop for milliseconds, and every time answer behind it.
    */
   flush(): void {
-    const slot = this.#paceSlots[this.#paceTick++ % PACE_SLOTS];
+    const tick = this.#paceTick++;
     const nowUs = this.clock.nowUs();
-    for (const session of slot) session.flush(nowUs);
+    for (const session of this.#paceSlots[tick % PACE_SLOTS]) session.flush(nowUs);
+    if (tick % SHORT_LEAD_TICKS === 0) {
+      for (const session of this.#shortLead) session.flush(nowUs);
+    }
+  }
+
+  /** A listener's lead is too short for batches (a small buffer): it is flushed every chunk. */
+  setShortLead(session: Session, short: boolean): void {
+    if (short && this.sessions.has(session)) this.#shortLead.add(session);
+    else this.#shortLead.delete(session);
   }
 
   // --- from sessions ---
@@ -282,6 +296,7 @@ export class Group implements GroupPort {
     if (this.waitingSessions.delete(session)) this.#onWaiting?.(session, false);
     if (!this.sessions.delete(session)) return;
     this.#paceSlots[session.paceSlot].delete(session);
+    this.#shortLead.delete(session);
     this.#onMembership?.(session, false, this.sessions.size);
     this.#sendControllerState();
   }
@@ -379,6 +394,13 @@ export class Group implements GroupPort {
   }
 
   /** The running output of `requested`'s format, or a new one if an encoder may start. */
+  #onlyFramed(format: AudioFormat): boolean {
+    const source = this.sourceFormat;
+    return format.codec === "pcm" && source !== undefined &&
+      format.sample_rate === source.sampleRate && format.bit_depth === source.bitDepth &&
+      format.channels === source.channels;
+  }
+
   #outputFor(requested: AudioFormat): Output | undefined {
     if (!canProduce(requested)) return undefined;
     const format = normalizeFormat(requested);
@@ -391,7 +413,9 @@ export class Group implements GroupPort {
       return undefined;
     }
     const nowUs = this.clock.nowUs();
-    if (!this.#encoderStarts.take(nowUs)) {
+    // PCM in the source's own format is only framed: starting it costs next to nothing, so
+    // guests coming and going on it never use up the starts that guard the real encoders.
+    if (!this.#onlyFramed(format) && !this.#encoderStarts.take(nowUs)) {
       this.#log.warn(`not starting an encoder for ${key}: too many started lately`);
       return undefined;
     }

@@ -20,7 +20,7 @@ import { preferSourceFormat, producibleFormats } from "./encoders/negotiate.ts";
 import type { PcmFormat } from "../protocol/pcm.ts";
 import type { FramedChunk } from "./future_audio.ts";
 import { MIN_USEFUL_LEAD_US } from "./output_stream.ts";
-import { SendQueue } from "./send_queue.ts";
+import { BATCH_PERIOD_US, SendQueue } from "./send_queue.ts";
 import type { ArtworkRole } from "./artwork/artwork_role.ts";
 import { SessionArtwork } from "./artwork/session_artwork.ts";
 
@@ -54,6 +54,8 @@ export interface GroupPort {
   waiting(session: Session): void;
   /** A waiting client is taken for pairing: it waits no more, and has not left. */
   setAside(session: Session): void;
+  /** Its buffer holds too little for batches: flush it every chunk, not every batch period. */
+  setShortLead(session: Session, short: boolean): void;
   unsubscribe(session: Session): void;
   controllerCommand(session: Session, command: string, value: number | boolean | undefined): void;
   playerChanged(session: Session): void;
@@ -412,10 +414,14 @@ export class Session implements SessionInput {
 
   /** This listener now gets `stream`, starting from the chunks of it already encoded. */
   startStream(stream: StreamInfo, encoded: readonly FramedChunk[]): void {
+    // The old stream first gets what it may hold now, as if it were its slot: the new one
+    // then starts where the client's buffer ends, not where the last batch happened to stop.
+    if (this.#streamStarted) this.#queue.flush();
     this.stream = stream;
     this.#streamStarted = false;
     const capacity = this.hello?.player_support?.buffer_capacity ?? Infinity;
     this.#queue.maxLeadUs = leadFor(stream.format, capacity);
+    this.group.setShortLead(this, this.#queue.maxLeadUs < 2 * BATCH_PERIOD_US);
     // Audio still queued is in the old format: drop it and continue from what was sent.
     this.#queue.clear();
     this.#lastSentEndUs = this.#queue.lastSentEndUs;
@@ -443,7 +449,7 @@ export class Session implements SessionInput {
         player: { ...this.stream.format, codec_header: this.stream.codecHeader },
       });
       this.#queue.flush(); // the first chunk at once; later ones go at this listener's pace slot
-    }
+    } else if (this.#queue.hungry()) this.#queue.flush(); // joined, or the timeline just began
   }
 
   /** The timeline stopped: tell the client, drop what it has not been sent. */

@@ -53,7 +53,8 @@ type DialectName = "legacy" | "encrypted";
 const SUITES = ["25519_ChaChaPoly_SHA256", "25519_AESGCM_SHA256"];
 
 interface Case {
-  server: "sendspin" | "baseline";
+  /** Ours, the per-chunk floor, or the batched floor (baseline_server.ts). */
+  server: "sendspin" | "baseline" | "batched";
   codec: string;
   workers: number;
   listeners: number;
@@ -80,7 +81,7 @@ async function measure(c: Case, seconds: number, joinRate: string): Promise<Meas
   const port = freePort();
   const started = c.server === "sendspin"
     ? await startSendspin(c, port)
-    : await startBaseline(c, port);
+    : await startBaseline({ ...c, batched: c.server === "batched" }, port);
   const roots = started.processes.map((p) => p.pid);
   try {
     await sleep(1_000);
@@ -164,6 +165,7 @@ const COLUMNS = [
   "CPU %",
   "CPU µs/s per listener",
   "vs baseline",
+  "vs batched floor",
   "vs plaintext",
   "RSS KiB per listener",
   "lead p1 ms",
@@ -194,9 +196,12 @@ function pairRatio(encrypted: Measured[], plaintext: Measured[]): PairRatio {
   return { median: median(runs), min: Math.min(...runs), max: Math.max(...runs), runs };
 }
 
-function row(m: Measured, baseline?: Measured, plaintext?: PairRatio): string {
+function row(m: Measured, baseline?: Measured, plaintext?: PairRatio, batched?: Measured): string {
   const l = m.load;
   const ratio = baseline ? (m.cpuUsPerListenerSecond / baseline.cpuUsPerListenerSecond) : NaN;
+  const batchedRatio = batched
+    ? (m.cpuUsPerListenerSecond / batched.cpuUsPerListenerSecond).toFixed(2)
+    : "";
   const spread = plaintext && plaintext.runs.length > 1
     ? ` (${plaintext.min.toFixed(2)}-${plaintext.max.toFixed(2)})`
     : "";
@@ -210,6 +215,7 @@ function row(m: Measured, baseline?: Measured, plaintext?: PairRatio): string {
     m.cpuPercent,
     m.cpuUsPerListenerSecond,
     m.server === "baseline" ? "1.00" : ratio.toFixed(2),
+    m.server === "batched" ? "1.00" : batchedRatio,
     plaintext ? plaintext.median.toFixed(2) + spread : "",
     m.rssKiBPerListener,
     l.leadMs.p1,
@@ -272,15 +278,21 @@ async function main() {
   const repeat = Number(values.repeat);
   const results: (Measured & { vsPlaintext?: PairRatio })[] = [];
   const everyRun: Measured[] = [];
+  const floorRatios: string[] = [];
   for (const codec of list(values.codecs!)) {
     for (const workers of list(values.workers!).map(Number)) {
       for (const listeners of list(values.listeners!).map(Number)) {
         // Baseline and ours alternate, so a slow spell of the machine hits both; an encrypted
         // run follows its plaintext one at once.
-        const runs: { base: Measured; ours: Measured[] }[] = [];
+        const runs: { base: Measured; batched: Measured; ours: Measured[] }[] = [];
         for (let i = 0; i < repeat; i++) {
           const base = await measure(
             { server: "baseline", codec, workers, listeners, dialect: "legacy" },
+            seconds,
+            values["join-rate"]!,
+          );
+          const batched = await measure(
+            { server: "batched", codec, workers, listeners, dialect: "legacy" },
             seconds,
             values["join-rate"]!,
           );
@@ -290,12 +302,15 @@ async function main() {
             if (dialect === "encrypted") c.suite = suite;
             ours.push(await measure(c, seconds, values["join-rate"]!));
           }
-          runs.push({ base, ours });
-          everyRun.push(base, ...ours);
+          runs.push({ base, batched, ours });
+          everyRun.push(base, batched, ...ours);
         }
         const base = medianRun(runs.map((r) => r.base));
         console.log(row(base));
         results.push(base);
+        const batched = medianRun(runs.map((r) => r.batched));
+        console.log(row(batched, base));
+        results.push(batched);
         const plaintextRuns = dialects[0] === "legacy" ? runs.map((r) => r.ours[0]) : undefined;
         dialects.forEach((dialect, d) => {
           const dialectRuns = runs.map((r) => r.ours[d]);
@@ -303,13 +318,28 @@ async function main() {
           const vsPlaintext = dialect === "encrypted" && plaintextRuns
             ? pairRatio(dialectRuns, plaintextRuns)
             : undefined;
-          console.log(row(ours, base, vsPlaintext));
+          console.log(row(ours, base, vsPlaintext, batched));
+          if (repeat > 1) {
+            const spread = (r: PairRatio) =>
+              `${r.median.toFixed(2)} (${r.min.toFixed(2)}-${r.max.toFixed(2)})`;
+            floorRatios.push(
+              `${codec} ${workers}w ${listeners} ${dialect}: ours / per-chunk floor ${
+                spread(pairRatio(dialectRuns, runs.map((r) => r.base)))
+              }, ours / batched floor ${
+                spread(pairRatio(dialectRuns, runs.map((r) => r.batched)))
+              }`,
+            );
+          }
           results.push(vsPlaintext ? { ...ours, vsPlaintext } : ours);
         });
       }
     }
   }
-  if (repeat > 1 || dialects.includes("encrypted")) printRuns(everyRun);
+  if (floorRatios.length) {
+    console.log("\nCPU per listener over each floor, median (min-max) of the repeats' pairs:");
+    floorRatios.forEach((line) => console.log(`- ${line}`));
+  }
+  printRuns(everyRun);
   const path = new URL(values.json!, ROOT);
   Deno.mkdirSync(new URL(".", path), { recursive: true });
   Deno.writeTextFileSync(

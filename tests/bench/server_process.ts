@@ -66,7 +66,7 @@ export async function startSendspin(c: { workers: number }, port: number): Promi
 }
 
 export async function startBaseline(
-  c: { workers: number; codec: string },
+  c: { workers: number; codec: string; batched?: boolean },
   port: number,
 ): Promise<Started> {
   const processes: Deno.ChildProcess[] = [];
@@ -78,6 +78,7 @@ export async function startBaseline(
         "--allow-env",
         ...[here("baseline_server.ts"), "--port", String(port), "--codec", c.codec],
         ...(c.workers > 1 ? ["--reuse-port"] : []),
+        ...(c.batched ? ["--batched"] : []),
       ],
       stdin: "null",
       stdout: "piped",

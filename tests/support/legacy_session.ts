@@ -27,6 +27,7 @@ export function legacySession(group: GroupPort): LegacySession {
         if (typeof data === "string") sent.push(data);
         else audio.push(data);
       },
+      sendBatch: (messages: readonly Uint8Array[]) => void audio.push(...messages),
       bufferedAmount: () => 0,
       close: (code: number, reason: string) => closed ??= { code, reason },
     }),

@@ -86,23 +86,36 @@ Deno.test("an encoder that fails closes its own listeners only; the others play 
   assert.ok(group.sessions.has(healthy.session));
 });
 
-Deno.test("sending is paced: each tick flushes one slot of listeners, a cycle flushes all", () => {
-  const { group, join, chunk } = party();
+Deno.test("a listener with audio ahead is topped up at its pace slot: one slot per tick", () => {
+  const { group, join } = party();
   const format: AudioFormat = { codec: "pcm", sample_rate: 48_000, channels: 2, bit_depth: 16 };
-  const listeners = Array.from({ length: 120 }, () => join(format));
-  chunk(); // the first chunk of a stream goes to everyone at once
+  const listeners = Array.from({ length: 2 * PACE_SLOTS }, () => join(format));
+  const chunk = (playAtUs: number) =>
+    group.onChunk({ segment: 1, playAtUs, format: DEMO_FORMAT, pcm: new Uint8Array(CHUNK_BYTES) });
+  chunk(3_000_000); // 2 s ahead: the first chunk of a stream goes to everyone at once
   assert.ok(listeners.every((l) => l.received.length === 1));
-  group.onChunk({
-    segment: 1,
-    playAtUs: 1_310_000,
-    format: DEMO_FORMAT,
-    pcm: new Uint8Array(CHUNK_BYTES),
-  });
+  chunk(3_060_000); // no one is hungry: it waits for each listener's slot
+  assert.ok(listeners.every((l) => l.received.length === 1));
   const perTick: number[] = [];
   for (let tick = 0; tick < PACE_SLOTS; tick++) {
     const before = listeners.filter((l) => l.received.length === 2).length;
     group.flush();
     perTick.push(listeners.filter((l) => l.received.length === 2).length - before);
   }
-  assert.deepEqual(perTick, Array(PACE_SLOTS).fill(120 / PACE_SLOTS), "an even share per tick");
+  assert.deepEqual(perTick, Array(PACE_SLOTS).fill(2), "an even share per tick");
+});
+
+Deno.test("a hungry listener (little audio ahead) is sent each chunk as it comes", () => {
+  const { group, join } = party();
+  const format: AudioFormat = { codec: "pcm", sample_rate: 48_000, channels: 2, bit_depth: 16 };
+  const listener = join(format);
+  for (let i = 0; i < 5; i++) {
+    group.onChunk({
+      segment: 1,
+      playAtUs: 1_250_000 + i * 60_000,
+      format: DEMO_FORMAT,
+      pcm: new Uint8Array(CHUNK_BYTES),
+    });
+    assert.equal(listener.received.length, i + 1, "no wait for its pace slot");
+  }
 });

@@ -3,10 +3,13 @@ import { SendQueue, SOCKET_HIGH_WATER_BYTES } from "../../worker/send_queue.ts";
 
 function setup(maxLeadUs = 5_000_000) {
   const clock = { us: 0, nowUs: () => clock.us };
-  const socket = { sent: [] as number[], buffered: 0 };
+  const socket = { sent: [] as number[], buffered: 0, writes: 0 };
   const queue = new SendQueue(
     {
-      sendAudio: (chunk) => socket.sent.push(chunk.bytes[0]),
+      sendAudio: (chunks) => {
+        socket.writes++;
+        for (const chunk of chunks) socket.sent.push(chunk.bytes[0]);
+      },
       bufferedAmount: () => socket.buffered,
     },
     clock,

@@ -36,8 +36,8 @@ export interface ClientConnection {
   activate(welcome: Welcome): void;
   /** One JSON message. */
   send(type: string, payload: Record<string, unknown>): void;
-  /** One audio chunk, as the dialect frames it. */
-  sendAudio(chunk: FramedChunk): void;
+  /** Audio chunks in order, each its own message as the dialect frames it, in one write. */
+  sendAudio(chunks: readonly FramedChunk[]): void;
   /** One image (empty: clear the channel) for artwork channel 0-3, shown at `timestampUs`. */
   sendArtwork(channel: number, timestampUs: number, image: Uint8Array): void;
   /** Bytes handed to the socket and not yet taken by the kernel. */

@@ -15,7 +15,10 @@ const CLOSE_UNSUPPORTED = 1003;
 const CLOSE_TOO_BIG = 1009;
 
 /** What the dialect needs of a WebSocket. */
-export type LegacySocket = Pick<WebSocketConnection, "send" | "bufferedAmount" | "close">;
+export type LegacySocket = Pick<
+  WebSocketConnection,
+  "send" | "sendBatch" | "bufferedAmount" | "close"
+>;
 
 export class LegacyConnection implements ClientConnection {
   readonly trust = "legacy";
@@ -40,8 +43,9 @@ export class LegacyConnection implements ClientConnection {
     this.socket.send(serverMessage(type, payload));
   }
 
-  sendAudio(chunk: FramedChunk): void {
-    this.socket.send(chunk.bytes); // the WebSocket frames each chunk's bytes once
+  sendAudio(chunks: readonly FramedChunk[]): void {
+    // The WebSocket frames each chunk's bytes once, and each batch once for all who get it.
+    this.socket.sendBatch(chunks.map((chunk) => chunk.bytes));
   }
 
   sendArtwork(channel: number, timestampUs: number, image: Uint8Array): void {

@@ -72,6 +72,20 @@ const encoder = new TextEncoder();
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 /** Audio payloads are shared by every listener of a stream: frame each one once. */
 const framedBinary = new WeakMap<Uint8Array, Uint8Array>();
+/**
+ * Batches of shared messages (audio) framed and joined once: keyed by the first message, they
+ * hold the last one and the bytes; every listener sent the same run gets this same buffer.
+ */
+const framedBatches = new WeakMap<
+  Uint8Array,
+  { last: Uint8Array; count: number; bytes: Uint8Array }
+>();
+
+function framedShared(data: Uint8Array): Uint8Array {
+  let frame = framedBinary.get(data);
+  if (!frame) framedBinary.set(data, frame = encodeFrame(OP_BINARY, data));
+  return frame;
+}
 
 export class WebSocketConnection {
   #pending: Uint8Array = new Uint8Array(0);
@@ -120,9 +134,24 @@ export class WebSocketConnection {
       return;
     }
     if (this.side === "client") return void this.socket.write(this.#encode(OP_BINARY, data));
-    let frame = framedBinary.get(data);
-    if (!frame) framedBinary.set(data, frame = encodeFrame(OP_BINARY, data));
-    this.socket.write(frame);
+    this.socket.write(framedShared(data));
+  }
+
+  /**
+   * Shared binary messages (the same objects go to many listeners) as one socket write; the
+   * framed batch is built once and reused for every listener sent the same run.
+   */
+  sendBatch(messages: readonly Uint8Array[]): void {
+    if (messages.length === 1) return this.send(messages[0]);
+    if (this.#closing || messages.length === 0) return;
+    if (this.side === "client") return this.sendOwn(messages);
+    const first = messages[0], last = messages[messages.length - 1];
+    let batch = framedBatches.get(first);
+    if (!batch || batch.last !== last || batch.count !== messages.length) {
+      batch = { last, count: messages.length, bytes: concatBytes(...messages.map(framedShared)) };
+      framedBatches.set(first, batch);
+    }
+    this.socket.write(batch.bytes);
   }
 
   /** Binary messages that are this listener's own (sealed for it): framed, never cached. */

@@ -145,15 +145,20 @@ export class EncryptedConnection implements ClientConnection {
     });
   }
 
-  sendAudio(chunk: FramedChunk): void {
+  sendAudio(chunks: readonly FramedChunk[]): void {
     this.#whenKeyed(() => {
-      // [timestamp int64][send_ahead uint32] after the type byte; sealed with the shared payload.
-      const header = new Uint8Array(12);
-      const view = new DataView(header.buffer);
-      view.setBigInt64(0, BigInt(chunk.playAtUs), false);
-      const aheadUs = chunk.playAtUs - this.options.clock.nowUs();
-      view.setUint32(8, Math.max(0, Math.min(MAX_SEND_AHEAD_US, Math.round(aheadUs))), false);
-      this.#write(this.#sender.seal(BINARY_PLAYER_AUDIO, [header, chunk.payload]));
+      // Each chunk sealed on its own, `send_ahead` stamped just before; one socket write.
+      const messages: Uint8Array[] = [];
+      for (const chunk of chunks) {
+        // [timestamp int64][send_ahead uint32] after the type byte; sealed with the payload.
+        const header = new Uint8Array(12);
+        const view = new DataView(header.buffer);
+        view.setBigInt64(0, BigInt(chunk.playAtUs), false);
+        const aheadUs = chunk.playAtUs - this.options.clock.nowUs();
+        view.setUint32(8, Math.max(0, Math.min(MAX_SEND_AHEAD_US, Math.round(aheadUs))), false);
+        messages.push(...this.#sender.seal(BINARY_PLAYER_AUDIO, [header, chunk.payload]));
+      }
+      this.#write(messages);
     });
   }
 
