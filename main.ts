@@ -2,13 +2,12 @@
  * Entry point: argument parsing and dispatch only. `serve` runs the party server; `worker`
  * is the internal mode in which the program re-executes itself.
  */
-import { ConfigError, parseServeArgs, SERVE_HELP } from "./coordinator/config.ts";
-import { serve, ServeError } from "./coordinator/serve.ts";
-import { readSettings } from "./coordinator/settings.ts";
-import { Logger } from "./protocol/log.ts";
-import { workerMain } from "./worker/worker_main.ts";
-import { controlCommand, runControl } from "./coordinator/control/control_client.ts";
-import { runWorker } from "./worker/worker.ts";
+import type { RunWorker } from "./protocol/worker_config.ts";
+
+// Each command loads only its own side: a worker process never holds the coordinator's code,
+// and the coordinator loads the worker's only to run one in its own process (--workers 1).
+const runWorker: RunWorker = async (config, io) =>
+  (await import("./worker/worker.ts")).runWorker(config, io);
 
 const HELP = `sendspin: a Sendspin Party server: one source, every listener in sync.
 
@@ -23,9 +22,12 @@ Open the printed URL on any phone or laptop in the network and press Start Liste
 
 export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
-  if (command === "serve") return await runServe(rest);
-  if (command === "worker") return await workerMain(rest);
+  if (command === "serve") {
+    return await (await import("./coordinator/serve_command.ts")).runServe(rest, runWorker);
+  }
+  if (command === "worker") return await (await import("./worker/worker_main.ts")).workerMain(rest);
   if (command === "pair" || command === "clients") {
+    const { controlCommand, runControl } = await import("./coordinator/control/control_client.ts");
     const control = controlCommand(command, rest);
     if ("usage" in control) {
       console.error(control.usage);
@@ -41,46 +43,6 @@ export async function main(args: string[]): Promise<number> {
     `unknown command "${command}": use "sendspin serve", "pair" or "clients" (see sendspin --help)`,
   );
   return 1;
-}
-
-async function runServe(args: string[]): Promise<number> {
-  const { settings, warnings } = readSettings();
-  const log = new Logger("INFO");
-  let config;
-  try {
-    config = parseServeArgs(args, { settings });
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    warnings.forEach((w) => log.warn(w));
-    console.error(`error: ${error.message}`);
-    return 1;
-  }
-  if ("help" in config) {
-    console.log(SERVE_HELP);
-    return 0;
-  }
-  warnings.forEach((w) => log.warn(w));
-  const shutdown = new AbortController();
-  const onSignal = () => {
-    if (shutdown.signal.aborted) {
-      // A second Ctrl+C: stop at once. Workers and ffmpeg end when their stdin/stdout
-      // close with this process, so nothing is left behind.
-      Deno.exit(130);
-    }
-    shutdown.abort();
-  };
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
-  try {
-    await serve(config, { signal: shutdown.signal, runWorker, consoleInput: Deno.stdin.readable });
-    return 0;
-  } catch (error) {
-    if (error instanceof ServeError) {
-      console.error(`error: ${error.message}`);
-      return 1;
-    }
-    throw error;
-  }
 }
 
 if (import.meta.main) {

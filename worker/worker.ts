@@ -13,7 +13,6 @@ import {
 import { Logger } from "../protocol/log.ts";
 import type { WorkerConfig, WorkerIo } from "../protocol/worker_config.ts";
 import { CoordinatorClock } from "./coordinator_clock.ts";
-import { preloadOpus } from "./encoders/opus_encoder.ts";
 import { Group, PACE_INTERVAL_MS } from "./group.ts";
 import { type Front, listen } from "./edge/http_front.ts";
 import { createRoutes, SENDSPIN_PATH } from "./http.ts";
@@ -255,9 +254,6 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
       return await writer.close().catch(() => {});
     }
   }
-  // Most browsers take Opus: have libopus ready before the first of them says hello (after
-  // the clock's first burst, which the compile would otherwise delay).
-  preloadOpus().catch((error) => log.warn(`Opus unavailable: ${error?.message ?? error}`));
 
   let front: Front;
   try {

@@ -4,7 +4,6 @@
  */
 import type { TrackTags } from "../../protocol/tags.ts";
 import type { SourceSpec } from "../config.ts";
-import { decodeBuiltin } from "../decode/builtin.ts";
 import type { AudioBlock } from "../../protocol/pcm.ts";
 import { stripIcyMetadata } from "../decode/icy.ts";
 import { SourceError } from "./source_error.ts";
@@ -19,6 +18,8 @@ export async function* decodeBuiltinSource(
   options: BuiltinSourceOptions,
 ): AsyncGenerator<AudioBlock> {
   const bytes = spec.kind === "file" ? await openFile(spec.path) : await openUrl(spec.url, options);
+  // The decoders (WebAssembly, some 11 MiB) load only for a source that needs them.
+  const { decodeBuiltin } = await import("../decode/builtin.ts");
   yield* decodeBuiltin(bytes, options);
 }
 

@@ -8,7 +8,7 @@
  * as PCM and FLAC listeners. No `codec_header`: it is optional for Opus, and an OpusHead's
  * pre-skip could make a client drop the look-ahead a second time.
  */
-import { createEncoder, loadLibopus, type OpusEncoderHandle } from "libopus-wasm";
+import type { OpusEncoderHandle } from "libopus-wasm";
 import type { AudioFormat } from "../../protocol/messages.ts";
 import { DEMO_FORMAT, type PcmFormat } from "../../protocol/pcm.ts";
 import { Rechunker, toOutputInts, type Unit } from "./rechunk.ts";
@@ -28,11 +28,12 @@ export interface OpusEncoderOptions {
 }
 
 /**
- * Compiles and instantiates libopus now, so the first Opus listener does not wait for it
- * (about 150 ms). Workers call it at start; it is harmless to call again.
+ * libopus (some 15 MiB once instantiated) is loaded when a first Opus listener needs it, not
+ * at start: a party of PCM or FLAC listeners never pays for it. The first Opus listener
+ * waits for it once (about 150 ms); its audio is held meanwhile (`takeHeld`).
  */
-export function preloadOpus(): Promise<void> {
-  return loadLibopus().then(() => {});
+function libopus(): Promise<typeof import("libopus-wasm")> {
+  return import("libopus-wasm");
 }
 
 export class OpusEncoder implements Encoder {
@@ -52,13 +53,15 @@ export class OpusEncoder implements Encoder {
         `Cannot encode Opus at ${format.sample_rate} Hz / ${format.channels} ch: 48000 Hz, 1-2 ch only`,
       );
     }
-    this.ready = createEncoder({
-      sampleRate: OPUS_SAMPLE_RATE,
-      channels: format.channels as 1 | 2,
-      application: 2049, // audio: music, not voice
-      bitrate: options.bitrate ?? DEFAULT_OPUS_BITRATE,
-      frameSize: OPUS_FRAME_SIZE,
-    }).then((opus) => {
+    this.ready = libopus().then(({ createEncoder }) =>
+      createEncoder({
+        sampleRate: OPUS_SAMPLE_RATE,
+        channels: format.channels as 1 | 2,
+        application: 2049, // audio: music, not voice
+        bitrate: options.bitrate ?? DEFAULT_OPUS_BITRATE,
+        frameSize: OPUS_FRAME_SIZE,
+      })
+    ).then((opus) => {
       if (this.#closed) return opus.free();
       if (opus.getLookahead() !== OPUS_LOOKAHEAD_FRAMES) {
         opus.free();
