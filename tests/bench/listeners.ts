@@ -11,6 +11,9 @@
  *
  * With --repeat N every number reported is the median of N alternating runs.
  *
+ * `--cpu-quota 0.3 --servers sendspin` runs only our server, all its processes together capped
+ * to 0.3 of a core (a cgroup; root): the stand-in for a slower machine (BENCHMARKS.md, Pi 4).
+ *
  * `--dialects legacy,encrypted` measures our server a second time in each case, right after
  * the plaintext run and with the same load, with encrypted listeners (every one its own
  * handshake and ciphertext, `--suite`). The floor speaks only the plaintext dialect and stays
@@ -20,7 +23,7 @@
 import { cpus as osCpus } from "node:os";
 import { parseArgs } from "node:util";
 import { sampleTree, type TreeSample } from "./process_tree.ts";
-import { drain, freePort, startBaseline, startSendspin, stop } from "./server_process.ts";
+import { cpuQuota, drain, freePort, startBaseline, startSendspin, stop } from "./server_process.ts";
 import { median } from "./stats.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -77,10 +80,15 @@ interface Measured extends Case {
   load: GeneratorResult;
 }
 
-async function measure(c: Case, seconds: number, joinRate: string): Promise<Measured> {
+async function measure(
+  c: Case,
+  seconds: number,
+  joinRate: string,
+  cgroup?: string,
+): Promise<Measured> {
   const port = freePort();
   const started = c.server === "sendspin"
-    ? await startSendspin(c, port)
+    ? await startSendspin({ ...c, cgroup }, port)
     : await startBaseline({ ...c, batched: c.server === "batched" }, port);
   const roots = started.processes.map((p) => p.pid);
   try {
@@ -246,8 +254,11 @@ async function main() {
       suite: { type: "string", default: "25519_ChaChaPoly_SHA256" },
       "join-rate": { type: "string", default: "500" },
       json: { type: "string", default: "tests/artifacts/bench-listeners.json" },
+      "cpu-quota": { type: "string" },
     },
   });
+  const quota = values["cpu-quota"] ? Number(values["cpu-quota"]) : undefined;
+  const cgroup = quota ? cpuQuota(quota) : undefined;
   const list = (text: string) => text.split(",").map((s) => s.trim()).filter(Boolean);
   const seconds = Number(values.seconds);
   // Plaintext first, so each encrypted run follows the plaintext run it is compared with.
@@ -267,6 +278,7 @@ async function main() {
     `Listener benchmark: ${navigator.hardwareConcurrency} cores (${cpus}), Deno ${Deno.version.deno}, ` +
       `${seconds} s measured per run, median of ${values.repeat} run(s), load generator on the same machine.`,
   );
+  if (quota) console.log(`Our server only, all its processes capped to ${quota} of a core.`);
   if (dialects.includes("encrypted")) {
     console.log(
       `Encrypted listeners: suite ${suite}, each run right after the plaintext one; ` +
@@ -285,6 +297,17 @@ async function main() {
         // Baseline and ours alternate, so a slow spell of the machine hits both; an encrypted
         // run follows its plaintext one at once.
         const runs: { base: Measured; batched: Measured; ours: Measured[] }[] = [];
+        if (cgroup) {
+          // Only ours, capped: how many guests a slower machine holds without a late chunk.
+          for (let i = 0; i < repeat; i++) {
+            const c: Case = { server: "sendspin", codec, workers, listeners, dialect: "legacy" };
+            const ours = await measure(c, seconds, values["join-rate"]!, cgroup);
+            console.log(row(ours));
+            results.push(ours);
+            everyRun.push(ours);
+          }
+          continue;
+        }
         for (let i = 0; i < repeat; i++) {
           const base = await measure(
             { server: "baseline", codec, workers, listeners, dialect: "legacy" },

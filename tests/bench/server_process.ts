@@ -38,7 +38,22 @@ export interface Started {
   errors: { tail: string }[];
 }
 
-export async function startSendspin(c: { workers: number }, port: number): Promise<Started> {
+/**
+ * A cgroup (v1 `cpu`) that caps its processes to `cores` of CPU together: the benchmark's
+ * stand-in for a slower machine. Needs root; returns the folder to move processes into.
+ */
+export function cpuQuota(cores: number): string {
+  const folder = "/sys/fs/cgroup/cpu/sendspin_bench";
+  Deno.mkdirSync(folder, { recursive: true });
+  Deno.writeTextFileSync(`${folder}/cpu.cfs_period_us`, "100000");
+  Deno.writeTextFileSync(`${folder}/cpu.cfs_quota_us`, String(Math.round(cores * 100_000)));
+  return folder;
+}
+
+export async function startSendspin(
+  c: { workers: number; cgroup?: string },
+  port: number,
+): Promise<Started> {
   const home = Deno.makeTempDirSync();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -52,6 +67,8 @@ export async function startSendspin(c: { workers: number }, port: number): Promi
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  // At once, before it starts its workers: they are born in the same cgroup.
+  if (c.cgroup) Deno.writeTextFileSync(`${c.cgroup}/cgroup.procs`, String(child.pid));
   drain(child.stdout);
   const errors = [drain(child.stderr)];
   const deadline = performance.now() + 30_000;
