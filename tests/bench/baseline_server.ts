@@ -90,36 +90,42 @@ if (!values.batched) setInterval(tick, CHUNK_US / 1000);
 
 const json = (type: string, payload: unknown) => JSON.stringify({ type, payload });
 
+/** Answers a time probe; a hello gets the welcome and stream/start, then `joined` runs. */
+function answer(text: string, send: (text: string) => void, joined: () => void): void {
+  const receivedUs = nowUs();
+  const message = JSON.parse(text);
+  if (message.type === "client/time") {
+    send(json("server/time", {
+      client_transmitted: message.payload.client_transmitted,
+      server_received: receivedUs,
+      server_transmitted: nowUs(),
+    }));
+  } else if (message.type === "client/hello") {
+    send(json("server/hello", {
+      server_id: "baseline",
+      name: "Baseline",
+      version: 1,
+      active_roles: ["player@v1"],
+      connection_reason: "playback",
+    }));
+    send(json("stream/start", { player: { ...format, codec_header: codecHeader } }));
+    joined();
+  }
+}
+
 function accept(request: Request): Response {
   if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
     return new Response("baseline", { status: 426 });
   }
   const { socket, response } = Deno.upgradeWebSocket(request);
-  socket.onmessage = (event) => {
-    const receivedUs = nowUs();
-    const message = JSON.parse(event.data);
-    if (message.type === "client/time") {
-      socket.send(json("server/time", {
-        client_transmitted: message.payload.client_transmitted,
-        server_received: receivedUs,
-        server_transmitted: nowUs(),
-      }));
-    } else if (message.type === "client/hello") {
-      socket.send(json("server/hello", {
-        server_id: "baseline",
-        name: "Baseline",
-        version: 1,
-        active_roles: ["player@v1"],
-        connection_reason: "playback",
-      }));
-      socket.send(json("stream/start", { player: { ...format, codec_header: codecHeader } }));
+  socket.onmessage = (event) =>
+    answer(event.data, (text) => socket.send(text), () => {
       const now = nowUs();
       for (const chunk of future) {
         if (chunk.playAtUs >= now + MIN_USEFUL_LEAD_US) socket.send(chunk.bytes);
       }
       listeners.add(socket);
-    }
-  };
+    });
   socket.onclose = () => listeners.delete(socket);
   return response;
 }
@@ -198,30 +204,13 @@ async function serveBatched() {
       const slot = slots[joined++ % SLOTS];
       const listener: Listener = { ws, socket, next: 0 };
       ws.start({
-        onText: (text) => {
-          const receivedUs = nowUs();
-          const message = JSON.parse(text);
-          if (message.type === "client/time") {
-            ws.send(json("server/time", {
-              client_transmitted: message.payload.client_transmitted,
-              server_received: receivedUs,
-              server_transmitted: nowUs(),
-            }));
-          } else if (message.type === "client/hello") {
-            ws.send(json("server/hello", {
-              server_id: "baseline",
-              name: "Baseline",
-              version: 1,
-              active_roles: ["player@v1"],
-              connection_reason: "playback",
-            }));
-            ws.send(json("stream/start", { player: { ...format, codec_header: codecHeader } }));
+        onText: (text) =>
+          answer(text, (reply) => ws.send(reply), () => {
             const now = nowUs();
             listener.next = Math.max(0, Math.ceil((now + MIN_USEFUL_LEAD_US - startUs) / CHUNK_US));
             topUp(listener, now); // a joiner's first batch at once
             slot.add(listener);
-          }
-        },
+          }),
         onBinary: () => {},
         onTooBig: () => {},
         onClosed: () => slot.delete(listener),
