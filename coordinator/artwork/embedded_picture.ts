@@ -6,8 +6,9 @@
  */
 import { Buffer } from "node:buffer";
 import { ByteReader } from "../decode/byte_reader.ts";
-import { id3v2Length } from "../decode/id3.ts";
+import { id3Frames, id3v2Length } from "../decode/id3.ts";
 import { OggHeaderPackets, readOggPage } from "../decode/ogg_pages.ts";
+import { vorbisCommentEntries } from "../decode/tags.ts";
 import { isMp4, mp4Pictures } from "./mp4_picture.ts";
 
 /** A tag or comment block larger than this is not read (a cover is rarely over 5 MB). */
@@ -51,30 +52,9 @@ export async function embeddedPicture(path: string): Promise<Uint8Array | undefi
 
 /** APIC/PIC frames of a whole ID3v2 tag, header included. */
 export function id3Pictures(tag: Uint8Array): Picture[] {
-  const version = tag[3], flags = tag[5];
-  if (version < 2 || version > 4 || tag.length < 10) return [];
-  if (version === 2 && flags & 0x40) return []; // v2.2 "compression": never defined
-  let body = tag.subarray(10, 10 + syncsafe(tag, 6));
-  if (version < 4 && flags & 0x80) body = removeUnsynchronisation(body);
-  let offset = 0;
-  if (version > 2 && flags & 0x40) {
-    offset = version === 3 ? uint32(body, 0) + 4 : syncsafe(body, 0);
-  }
-  const headerBytes = version === 2 ? 6 : 10;
   const pictures: Picture[] = [];
-  while (offset + headerBytes <= body.length && body[offset] !== 0) {
-    const id = String.fromCharCode(...body.subarray(offset, offset + (version === 2 ? 3 : 4)));
-    const size = version === 2
-      ? (body[offset + 3] << 16) | (body[offset + 4] << 8) | body[offset + 5]
-      : version === 3
-      ? uint32(body, offset + 4)
-      : syncsafe(body, offset + 4);
-    const frameFlags = version === 2 ? 0 : body[offset + 9];
-    const start = offset + headerBytes;
-    offset = start + size;
-    if ((id !== "APIC" && id !== "PIC") || offset > body.length) continue;
-    const data = frameData(body.subarray(start, offset), version, frameFlags);
-    const picture = data && pictureFrame(data, id === "PIC");
+  for (const { id, data } of id3Frames(tag, (id) => id === "APIC" || id === "PIC")) {
+    const picture = pictureFrame(data, id === "PIC");
     if (picture) pictures.push(picture);
   }
   return pictures;
@@ -94,39 +74,6 @@ function pictureFrame(data: Uint8Array, v22: boolean): Picture | undefined {
   while (at < data.length && (data[at] !== 0 || (wide && data[at + 1] !== 0))) at += wide ? 2 : 1;
   at += wide ? 2 : 1; // the description's terminator
   return at < data.length ? { type, data: data.slice(at) } : undefined;
-}
-
-/** The frame's payload, or undefined when it is compressed or encrypted. */
-function frameData(data: Uint8Array, version: number, flags: number): Uint8Array | undefined {
-  if (version === 3) {
-    if (flags & 0xc0) return undefined;
-    return flags & 0x20 ? data.subarray(1) : data;
-  }
-  if (version === 4) {
-    if (flags & 0x0c) return undefined;
-    const payload = data.subarray((flags & 0x40 ? 1 : 0) + (flags & 0x01 ? 4 : 0));
-    return flags & 0x02 ? removeUnsynchronisation(payload) : payload;
-  }
-  return data;
-}
-
-function removeUnsynchronisation(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(bytes.length);
-  let length = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    out[length++] = bytes[i];
-    if (bytes[i] === 0xff && bytes[i + 1] === 0x00) i++;
-  }
-  return out.subarray(0, length);
-}
-
-function syncsafe(bytes: Uint8Array, offset: number): number {
-  return ((bytes[offset] & 0x7f) << 21) | ((bytes[offset + 1] & 0x7f) << 14) |
-    ((bytes[offset + 2] & 0x7f) << 7) | (bytes[offset + 3] & 0x7f);
-}
-
-function uint32(bytes: Uint8Array, offset: number): number {
-  return new DataView(bytes.buffer, bytes.byteOffset + offset, 4).getUint32(0);
 }
 
 // --- FLAC ---
@@ -195,19 +142,8 @@ async function oggPictures(reader: ByteReader): Promise<Picture[]> {
 
 /** METADATA_BLOCK_PICTURE and COVERART entries of a Vorbis comment block. */
 function commentPictures(bytes: Uint8Array): Picture[] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const pictures: Picture[] = [];
-  if (bytes.length < 8) return pictures;
-  let offset = 4 + view.getUint32(0, true);
-  if (offset + 4 > bytes.length) return pictures;
-  const count = view.getUint32(offset, true);
-  offset += 4;
-  for (let i = 0; i < count && offset + 4 <= bytes.length; i++) {
-    const length = view.getUint32(offset, true);
-    offset += 4;
-    if (offset + length > bytes.length) break;
-    const entry = bytes.subarray(offset, offset + length);
-    offset += length;
+  for (const entry of vorbisCommentEntries(bytes)) {
     const equals = entry.indexOf(0x3d); // "="
     if (equals < 0) continue;
     const key = String.fromCharCode(...entry.subarray(0, equals)).toUpperCase();

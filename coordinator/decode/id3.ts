@@ -26,12 +26,27 @@ export function id3v2Length(head: Uint8Array): number | undefined {
 /** Parses a whole ID3v2 tag, header included. Unknown or damaged frames are skipped. */
 export function parseId3v2(tag: Uint8Array): TrackTags {
   const tags: TrackTags = {};
+  for (const { id, data } of id3Frames(tag, (id) => id in TEXT_FRAMES)) {
+    addTags(tags, { [TEXT_FRAMES[id]]: decodeTextFrame(data) });
+  }
+  return tags;
+}
+
+/**
+ * The frames of a whole ID3v2 tag (v2.2-v2.4, header included) whose id `wanted` accepts, with
+ * their payload undone from unsynchronisation and the like. Compressed, encrypted, damaged or
+ * truncated frames are skipped.
+ */
+export function* id3Frames(
+  tag: Uint8Array,
+  wanted: (id: string) => boolean,
+): Generator<{ id: string; data: Uint8Array }> {
   const version = tag[3];
   const flags = tag[5];
-  if (version < 2 || version > 4 || tag.length < 10) return tags;
-  let body = tag.subarray(10, 10 + syncsafe(tag, 6));
+  if (version < 2 || version > 4 || tag.length < 10) return;
   // v2.2 bit 6 means compression, which no tool ever defined: nothing to read.
-  if (version === 2 && flags & 0x40) return tags;
+  if (version === 2 && flags & 0x40) return;
+  let body = tag.subarray(10, 10 + syncsafe(tag, 6));
   if (version < 4 && flags & 0x80) body = removeUnsynchronisation(body);
   let offset = 0;
   if (version > 2 && flags & 0x40) {
@@ -48,12 +63,10 @@ export function parseId3v2(tag: Uint8Array): TrackTags {
     const formatFlags = version === 2 ? 0 : body[offset + 9];
     const start = offset + headerBytes;
     offset = start + size;
-    const field = TEXT_FRAMES[id];
-    if (!field || offset > body.length) continue;
+    if (!wanted(id) || offset > body.length) continue;
     const data = frameData(body.subarray(start, offset), version, formatFlags);
-    if (data) addTags(tags, { [field]: decodeTextFrame(data) });
+    if (data) yield { id, data };
   }
-  return tags;
 }
 
 /** The frame's payload, or undefined when it is compressed or encrypted. */

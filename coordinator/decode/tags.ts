@@ -41,29 +41,38 @@ const VORBIS_FIELDS: Record<string, keyof TrackTags> = {
 };
 
 /**
- * Parses a Vorbis comment block (vendor string, then "KEY=value" entries, all lengths
- * little-endian uint32), without the codec's packet prefix. A truncated block gives the
- * entries that are complete.
+ * Parses a Vorbis comment block (vendor string, then "KEY=value" entries), without the codec's
+ * packet prefix. A truncated block gives the entries that are complete.
  */
 export function parseVorbisComment(bytes: Uint8Array): TrackTags {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const tags: TrackTags = {};
-  if (bytes.length < 8) return tags;
-  let offset = 4 + view.getUint32(0, true);
-  if (offset + 4 > bytes.length) return tags;
-  const count = view.getUint32(offset, true);
-  offset += 4;
-  for (let i = 0; i < count && offset + 4 <= bytes.length; i++) {
-    const length = view.getUint32(offset, true);
-    offset += 4;
-    if (offset + length > bytes.length) break;
-    const entry = decodeLooseText(bytes.subarray(offset, offset + length));
-    offset += length;
+  for (const raw of vorbisCommentEntries(bytes)) {
+    const entry = decodeLooseText(raw);
     const equals = entry.indexOf("=");
     const field = VORBIS_FIELDS[entry.slice(0, equals).toUpperCase()];
     if (equals > 0 && field) addTags(tags, { [field]: entry.slice(equals + 1) });
   }
   return tags;
+}
+
+/**
+ * The raw "KEY=value" entries of a Vorbis comment block (all lengths little-endian uint32),
+ * the complete ones of a truncated block.
+ */
+export function* vorbisCommentEntries(bytes: Uint8Array): Generator<Uint8Array> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 8) return;
+  let offset = 4 + view.getUint32(0, true);
+  if (offset + 4 > bytes.length) return;
+  const count = view.getUint32(offset, true);
+  offset += 4;
+  for (let i = 0; i < count && offset + 4 <= bytes.length; i++) {
+    const length = view.getUint32(offset, true);
+    offset += 4;
+    if (offset + length > bytes.length) return;
+    yield bytes.subarray(offset, offset + length);
+    offset += length;
+  }
 }
 
 const INFO_FIELDS: Record<string, keyof TrackTags> = {
