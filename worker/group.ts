@@ -80,8 +80,14 @@ const ENCODER_START_INTERVAL_MS = 5_000;
 /** How often `flush` runs; PACE_SLOTS ticks make one batch period (send_queue.ts). */
 export const PACE_INTERVAL_MS = 10;
 export const PACE_SLOTS = BATCH_PERIOD_US / 1000 / PACE_INTERVAL_MS;
-/** Ticks between flushes of listeners that hold too little for a batch period (one chunk). */
+/**
+ * Ticks between flushes of listeners that hold too little for a batch period, or are still
+ * filling their buffer (one chunk): while a new timeline fills, chunks come several per tick,
+ * and one write per chunk per listener is what a join storm on a fresh party used to cost.
+ */
 const SHORT_LEAD_TICKS = (CHUNK_FRAMES / SAMPLE_RATE) * 1000 / PACE_INTERVAL_MS;
+/** How long a change of our players may wait before the coordinator hears of it. */
+const PLAYERS_REPORT_MS = 50;
 
 /** A timeline chunk as it comes down the pipe. */
 export interface TimelineChunk {
@@ -128,6 +134,8 @@ export class Group implements GroupPort {
   #paceSlots = Array.from({ length: PACE_SLOTS }, () => new Set<Session>());
   /** Listeners whose buffer holds less than two batch periods: flushed every chunk. */
   readonly #shortLead = new Set<Session>();
+  /** Listeners still filling their buffer: flushed every chunk until they hold a second. */
+  readonly #hungry = new Set<Session>();
   /** The output each subscribed session listens to. */
   #listening = new Map<Session, Output>();
   /** Connected clients waiting for the operator's approval. */
@@ -138,6 +146,8 @@ export class Group implements GroupPort {
   #onGroupVolume?: (change: { volume?: number; muted?: boolean }) => void;
   #onPlayers?: (players: { count: number; volumeSum: number; muted: number }) => void;
   #lastPlayers = "";
+  /** A players report is due: one per PLAYERS_REPORT_MS, however many joined meanwhile. */
+  #playersReport?: ReturnType<typeof setTimeout>;
   /** The players of every worker, from the coordinator; until then, ours. */
   #allPlayers?: { count: number; volume: number; muted: boolean };
 
@@ -226,13 +236,28 @@ export class Group implements GroupPort {
     for (const session of this.#paceSlots[tick % PACE_SLOTS]) session.flush(nowUs);
     if (tick % SHORT_LEAD_TICKS === 0) {
       for (const session of this.#shortLead) session.flush(nowUs);
+      for (const session of this.#hungry) {
+        if (session.hungry(nowUs)) session.flush(nowUs);
+        else this.#hungry.delete(session);
+      }
     }
+  }
+
+  /** Stops what the group has scheduled (the worker is shutting down). */
+  stop(): void {
+    clearTimeout(this.#playersReport);
+    this.#playersReport = undefined;
   }
 
   /** A listener's lead is too short for batches (a small buffer): it is flushed every chunk. */
   setShortLead(session: Session, short: boolean): void {
     if (short && this.sessions.has(session)) this.#shortLead.add(session);
     else this.#shortLead.delete(session);
+  }
+
+  /** A listener is still filling its buffer: topped up every chunk until it holds a second. */
+  feedHungry(session: Session): void {
+    if (this.sessions.has(session)) this.#hungry.add(session);
   }
 
   // --- from sessions ---
@@ -287,7 +312,7 @@ export class Group implements GroupPort {
     session.send("group/update", this.#groupState());
     if (session.hasRole("controller")) session.send("server/state", this.#controllerState());
     this.#sendMetadata(session);
-    this.#reportPlayers();
+    this.#reportPlayersSoon();
     this.#onMembership?.(session, true, this.sessions.size);
   }
 
@@ -297,6 +322,7 @@ export class Group implements GroupPort {
     if (!this.sessions.delete(session)) return;
     this.#paceSlots[session.paceSlot].delete(session);
     this.#shortLead.delete(session);
+    this.#hungry.delete(session);
     this.#onMembership?.(session, false, this.sessions.size);
     this.#sendControllerState();
   }
@@ -475,12 +501,13 @@ export class Group implements GroupPort {
 
   #controllerState() {
     const party = this.party.current;
-    const players = [...this.sessions].filter((s) => s.hasRole("player"));
+    // Every worker's players once the coordinator has told us; until then, ours.
+    const players = this.#allPlayers ?? this.#ownPlayers();
     return {
       controller: {
         supported_commands: ["volume", "mute", ...party.supported],
-        volume: this.#allPlayers?.volume ?? averageVolume(players.map((p) => p.volume)),
-        muted: this.#allPlayers?.muted ?? (players.length > 0 && players.every((p) => p.muted)),
+        volume: players.volume,
+        muted: players.muted,
         // The whole controller object: the encrypted dialect has no deltas.
         repeat: party.repeat,
         shuffle: party.shuffle,
@@ -490,7 +517,7 @@ export class Group implements GroupPort {
 
   /** Sent only when volume or mute changed: clients report their state every 5 s. */
   #sendControllerState() {
-    this.#reportPlayers();
+    this.#reportPlayersSoon();
     const state = this.#controllerState();
     const text = JSON.stringify(state);
     if (text === this.#lastControllerState) return;
@@ -498,6 +525,26 @@ export class Group implements GroupPort {
     for (const session of this.sessions) {
       if (session.hasRole("controller")) session.send("server/state", state);
     }
+  }
+
+  #ownPlayers() {
+    const players = [...this.sessions].filter((s) => s.hasRole("player"));
+    return {
+      volume: averageVolume(players.map((p) => p.volume)),
+      muted: players.length > 0 && players.every((p) => p.muted),
+    };
+  }
+
+  /**
+   * Our players go to the coordinator once per PLAYERS_REPORT_MS at most: counting them is a
+   * walk over every listener, which a join storm must not pay once per join.
+   */
+  #reportPlayersSoon() {
+    if (!this.#onPlayers || this.#playersReport) return;
+    this.#playersReport = setTimeout(() => {
+      this.#playersReport = undefined;
+      this.#reportPlayers();
+    }, PLAYERS_REPORT_MS);
   }
 
   /** Our players, to the coordinator, when they changed. */

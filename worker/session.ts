@@ -56,6 +56,8 @@ export interface GroupPort {
   setAside(session: Session): void;
   /** Its buffer holds too little for batches: flush it every chunk, not every batch period. */
   setShortLead(session: Session, short: boolean): void;
+  /** It is still filling its buffer: flush it every chunk until it holds HUNGRY_LEAD_US. */
+  feedHungry(session: Session): void;
   unsubscribe(session: Session): void;
   controllerCommand(session: Session, command: string, value: number | boolean | undefined): void;
   playerChanged(session: Session): void;
@@ -432,15 +434,27 @@ export class Session implements SessionInput {
       : Math.max(MIN_USEFUL_LEAD_US, (this.minBufferMs + this.outputDelayMs) * 1000);
     const nowUs = this.group.clock.nowUs();
     for (const chunk of encoded) {
-      if (chunk.playAtUs >= nowUs + startLeadUs) this.deliver(chunk);
+      if (chunk.playAtUs >= nowUs + startLeadUs) this.#enqueue(chunk);
     }
-    this.#queue.flush(); // a joining listener hears audio at once, not at its pace slot
+    // A joining listener hears audio at once, all that is encoded in one write.
+    this.#queue.flush(nowUs);
+    if (this.#streamStarted && this.#queue.hungry(nowUs)) this.group.feedHungry(this);
   }
 
   /** Every new framed chunk of this listener's format. */
   deliver(chunk: FramedChunk): void {
+    const started = this.#streamStarted;
+    if (!this.#enqueue(chunk)) return;
+    // The first chunk at once; later ones at this listener's pace slot, or every chunk while
+    // it fills its buffer (it joined, or the timeline just began).
+    if (!started) this.#queue.flush();
+    else if (this.#queue.hungry()) this.group.feedHungry(this);
+  }
+
+  /** Queues `chunk`, after `stream/start` if it is the stream's first; false if sent already. */
+  #enqueue(chunk: FramedChunk): boolean {
     // After a format switch, continue where the previous format stopped: no overlap.
-    if (chunk.playAtUs < this.#lastSentEndUs) return;
+    if (chunk.playAtUs < this.#lastSentEndUs) return false;
     this.#lastSentEndUs = chunk.endUs;
     this.#queue.push(chunk);
     if (!this.#streamStarted && this.stream) {
@@ -448,8 +462,8 @@ export class Session implements SessionInput {
       this.send("stream/start", {
         player: { ...this.stream.format, codec_header: this.stream.codecHeader },
       });
-      this.#queue.flush(); // the first chunk at once; later ones go at this listener's pace slot
-    } else if (this.#queue.hungry()) this.#queue.flush(); // joined, or the timeline just began
+    }
+    return true;
   }
 
   /** The timeline stopped: tell the client, drop what it has not been sent. */
@@ -467,6 +481,11 @@ export class Session implements SessionInput {
     this.#queue.clear();
     if (this.#streamStarted) this.connection.send("stream/clear", { roles: ["player"] });
     this.#lastSentEndUs = 0;
+  }
+
+  /** Holds less than HUNGRY_LEAD_US of audio ahead (send_queue.ts). */
+  hungry(nowUs?: number): boolean {
+    return this.#queue.hungry(nowUs);
   }
 
   /** Paced by the group: sends queued chunks; closes a listener whose socket stopped draining. */

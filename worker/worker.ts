@@ -4,12 +4,7 @@
  * code runs inside the coordinator (`--workers 1`) and as a subprocess (stdin/stdout).
  */
 import { pathToFileURL } from "node:url";
-import {
-  type DownMessage,
-  encodeUp,
-  HEARTBEAT_INTERVAL_MS,
-  type UpMessage,
-} from "../protocol/ipc.ts";
+import { type DownMessage, HEARTBEAT_INTERVAL_MS, type UpMessage } from "../protocol/ipc.ts";
 import { Logger } from "../protocol/log.ts";
 import type { WorkerConfig, WorkerIo } from "../protocol/worker_config.ts";
 import { CoordinatorClock } from "./coordinator_clock.ts";
@@ -23,6 +18,7 @@ import type { Session } from "./session.ts";
 import { decodeBase64Url } from "../protocol/noise/base64url.ts";
 import { encodeBase64Url } from "../protocol/noise/base64url.ts";
 import { PairingService } from "./pairing/pairing_service.ts";
+import { UpLink } from "./up_link.ts";
 import { keepDialling } from "./listening_client.ts";
 import { ArtworkRole } from "./artwork/artwork_role.ts";
 
@@ -32,10 +28,8 @@ const BUSY_SLICE_MS = 1;
 export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<void> {
   const { index } = config;
   const log = io.log ?? new Logger(config.logLevel, `[W${index}] `);
-  const writer = io.output.getWriter();
-  const report = (message: UpMessage) => {
-    writer.write(encodeUp(message)).catch(() => {/* coordinator gone: stdin ends too */});
-  };
+  const up = new UpLink(io.output);
+  const report = (message: UpMessage) => up.send(message);
   // From the first moment: the coordinator tells a busy worker from a hung one by these.
   const heartbeat = setInterval(
     () => report({ type: "alive", worker: index }),
@@ -58,7 +52,9 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
   const stop = new AbortController();
   const calibrated = io.clock
     ? undefined
-    : new CoordinatorClock((sentUs) => report({ type: "clock-probe", worker: index, sentUs }));
+    : new CoordinatorClock((sentUs) =>
+      up.send({ type: "clock-probe", worker: index, sentUs }, { now: true })
+    );
   const clock = io.clock ?? calibrated!;
   // The pace timer runs only while someone listens: an idle worker does not wake up.
   let paceTimer: ReturnType<typeof setInterval> | undefined;
@@ -251,7 +247,7 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
     await Promise.race([calibrated.synced(), commands]);
     if (stop.signal.aborted) {
       clearInterval(heartbeat);
-      return await writer.close().catch(() => {});
+      return await up.close();
     }
   }
 
@@ -271,7 +267,7 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
     report({ type: "failed", worker: index, reason: bindFailure(error, config) });
     stop.abort();
     clearInterval(heartbeat);
-    await writer.close().catch(() => {});
+    await up.close();
     return;
   }
   report({ type: "listening", worker: index, port: front.port });
@@ -283,6 +279,7 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
 
   await commands;
   pace(false);
+  group.stop();
   clearTimeout(rejectReport);
   for (const session of [...group.sessions]) {
     session.endStream();
@@ -290,7 +287,7 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
   }
   await front.close();
   clearInterval(heartbeat);
-  await writer.close().catch(() => {});
+  await up.close();
 }
 
 /** The folder as a URL that files resolve against (hence the trailing slash). */

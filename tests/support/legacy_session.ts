@@ -12,6 +12,8 @@ export interface LegacySession {
   sent: string[];
   /** Binary messages sent (audio chunks): the very objects handed to the socket. */
   audio: Uint8Array[];
+  /** Socket writes that carried audio (a batch is one). */
+  audioWrites(): number;
   closed(): { code: number; reason: string } | undefined;
   /** The client sends one text frame. */
   say(text: string): void;
@@ -20,21 +22,33 @@ export interface LegacySession {
 export function legacySession(group: GroupPort): LegacySession {
   const sent: string[] = [];
   const audio: Uint8Array[] = [];
+  let audioWrites = 0;
   let closed: { code: number; reason: string } | undefined;
   const session = new Session(
     new LegacyConnection({
       send: (data: string | Uint8Array) => {
-        if (typeof data === "string") sent.push(data);
-        else audio.push(data);
+        if (typeof data === "string") return void sent.push(data);
+        audio.push(data);
+        audioWrites++;
       },
-      sendBatch: (messages: readonly Uint8Array[]) => void audio.push(...messages),
+      sendBatch: (messages: readonly Uint8Array[]) => {
+        audio.push(...messages);
+        audioWrites++;
+      },
       bufferedAmount: () => 0,
       close: (code: number, reason: string) => closed ??= { code, reason },
     }),
     group,
   );
   const input = legacyHandlers(session, group.clock);
-  return { session, sent, audio, closed: () => closed, say: (text) => input.onText(text) };
+  return {
+    session,
+    sent,
+    audio,
+    audioWrites: () => audioWrites,
+    closed: () => closed,
+    say: (text) => input.onText(text),
+  };
 }
 
 /** A sendspin-js-like hello of one player with `formats`. */

@@ -105,17 +105,25 @@ Deno.test("a listener with audio ahead is topped up at its pace slot: one slot p
   assert.deepEqual(perTick, Array(PACE_SLOTS).fill(2), "an even share per tick");
 });
 
-Deno.test("a hungry listener (little audio ahead) is sent each chunk as it comes", () => {
-  const { group, join } = party();
+Deno.test("a hungry listener is topped up every chunk period, what came meanwhile in one write", () => {
+  const { group } = party();
   const format: AudioFormat = { codec: "pcm", sample_rate: 48_000, channels: 2, bit_depth: 16 };
-  const listener = join(format);
-  for (let i = 0; i < 5; i++) {
+  const client = legacySession(group);
+  client.say(playerHello([format]));
+  // A fresh timeline: chunks come faster than real time, 250 ms ahead and more.
+  const chunk = (i: number) =>
     group.onChunk({
       segment: 1,
       playAtUs: 1_250_000 + i * 60_000,
       format: DEMO_FORMAT,
       pcm: new Uint8Array(CHUNK_BYTES),
     });
-    assert.equal(listener.received.length, i + 1, "no wait for its pace slot");
-  }
+  chunk(0);
+  assert.equal(client.audio.length, 1, "the first chunk at once");
+  for (let i = 1; i < 4; i++) chunk(i);
+  assert.equal(client.audio.length, 1, "the next ones wait for the chunk period");
+  // Within one chunk period (6 ticks of 10 ms), not a batch period.
+  for (let tick = 0; tick < 6 && client.audio.length < 4; tick++) group.flush();
+  assert.equal(client.audio.length, 4, "all four sent within a chunk period");
+  assert.equal(client.audioWrites(), 2, "the three that came meanwhile in one write");
 });
