@@ -11,7 +11,7 @@
  *
  * With --repeat N every number reported is the median of N alternating runs.
  *
- * `--cpu-quota 0.3 --servers sendspin` runs only our server, all its processes together capped
+ * `--cpu-quota 0.3` runs only our server (no floors), all its processes together capped
  * to 0.3 of a core (a cgroup; root): the stand-in for a slower machine (BENCHMARKS.md, Pi 4).
  *
  * `--dialects legacy,encrypted` measures our server a second time in each case, right after
