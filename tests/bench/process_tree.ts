@@ -11,9 +11,16 @@ export interface TreeSample {
   /** User plus system CPU seconds used so far by every live process of the tree. */
   cpuSeconds: number;
   rssBytes: number;
-  /** CPU seconds and RSS of each process, in the order of `pids`. */
+  /**
+   * Proportional set size: RSS with each page shared by N processes counted 1/N (the Deno
+   * binary's code pages are shared by the coordinator and its workers). What the tree costs
+   * the machine's RAM in all.
+   */
+  pssBytes: number;
+  /** CPU seconds, RSS and PSS of each process, in the order of `pids`. */
   cpuByPid: number[];
   rssByPid: number[];
+  pssByPid: number[];
   pids: number[];
 }
 
@@ -32,6 +39,16 @@ function rssBytes(pid: number): number {
   try {
     const status = Deno.readTextFileSync(`/proc/${pid}/status`);
     const kib = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
+    return kib ? Number(kib) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function pssBytes(pid: number): number {
+  try {
+    const rollup = Deno.readTextFileSync(`/proc/${pid}/smaps_rollup`);
+    const kib = /^Pss:\s+(\d+) kB/m.exec(rollup)?.[1];
     return kib ? Number(kib) * 1024 : 0;
   } catch {
     return 0;
@@ -66,6 +83,15 @@ export function sampleTree(rootPids: number[]): TreeSample {
   const pids = rootPids.flatMap(treePids);
   const cpuByPid = pids.map((pid) => cpuTicks(pid) / TICKS_PER_SECOND);
   const rssByPid = pids.map(rssBytes);
+  const pssByPid = pids.map(pssBytes);
   const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
-  return { cpuSeconds: sum(cpuByPid), rssBytes: sum(rssByPid), cpuByPid, rssByPid, pids };
+  return {
+    cpuSeconds: sum(cpuByPid),
+    rssBytes: sum(rssByPid),
+    pssBytes: sum(pssByPid),
+    cpuByPid,
+    rssByPid,
+    pssByPid,
+    pids,
+  };
 }
