@@ -51,8 +51,13 @@ export class SendQueue {
     this.#queue.push(chunk);
   }
 
-  clear(): void {
+  /**
+   * Drops what is queued. `clientCleared`: the client dropped what it held too (`stream/clear`
+   * or `stream/end`), so nothing is ahead of it and the next chunk must not wait for a slot.
+   */
+  clear(clientCleared = false): void {
     this.#queue = [];
+    if (clientCleared) this.lastSentEndUs = 0;
   }
 
   /** Less audio ahead than HUNGRY_LEAD_US: it should not wait for its pace slot. */

@@ -445,9 +445,9 @@ export class Session implements SessionInput {
   deliver(chunk: FramedChunk): void {
     const started = this.#streamStarted;
     if (!this.#enqueue(chunk)) return;
-    // The first chunk at once; later ones at this listener's pace slot, or every chunk while
-    // it fills its buffer (it joined, or the timeline just began).
-    if (!started) this.#queue.flush();
+    // The first chunk at once (of a stream, or after the client cleared its buffer); later
+    // ones at this listener's pace slot, or every chunk while it fills its buffer.
+    if (!started || this.#queue.lastSentEndUs === 0) this.#queue.flush();
     else if (this.#queue.hungry()) this.group.feedHungry(this);
   }
 
@@ -468,7 +468,7 @@ export class Session implements SessionInput {
 
   /** The timeline stopped: tell the client, drop what it has not been sent. */
   endStream(): void {
-    this.#queue.clear();
+    this.#queue.clear(true);
     if (this.#streamStarted) {
       this.#streamStarted = false;
       this.connection.send("stream/end", { roles: ["player"] });
@@ -478,7 +478,7 @@ export class Session implements SessionInput {
 
   /** The audio ahead was dropped: the client clears its buffer, the stream goes on. */
   clearStream(): void {
-    this.#queue.clear();
+    this.#queue.clear(true);
     if (this.#streamStarted) this.connection.send("stream/clear", { roles: ["player"] });
     this.#lastSentEndUs = 0;
   }

@@ -127,3 +127,22 @@ Deno.test("a hungry listener is topped up every chunk period, what came meanwhil
   assert.equal(client.audio.length, 4, "all four sent within a chunk period");
   assert.equal(client.audioWrites(), 2, "the three that came meanwhile in one write");
 });
+
+Deno.test("after stream/clear the next chunk goes at once, not at the listener's pace slot", () => {
+  const { group } = party();
+  const format: AudioFormat = { codec: "pcm", sample_rate: 48_000, channels: 2, bit_depth: 16 };
+  const client = legacySession(group);
+  client.say(playerHello([format]));
+  const chunk = (playAtUs: number) =>
+    group.onChunk({ segment: 1, playAtUs, format: DEMO_FORMAT, pcm: new Uint8Array(CHUNK_BYTES) });
+  // 3 s ahead: not hungry, so a second chunk waits for the slot.
+  for (let i = 0; i < 50; i++) chunk(1_250_000 + i * 60_000);
+  for (let i = 0; i < PACE_SLOTS; i++) group.flush();
+  const before = client.audio.length;
+  assert.ok(before >= 20, "the listener holds over a second of audio");
+  // A skip: the client clears its buffer; the new track starts 250 ms from now.
+  group.onCleared();
+  assert.equal(client.sent.filter((m) => JSON.parse(m).type === "stream/clear").length, 1);
+  chunk(1_250_000);
+  assert.equal(client.audio.length, before + 1, "the new track's first chunk, without a flush");
+});
