@@ -35,25 +35,18 @@ function cpuTicks(pid: number): number {
   }
 }
 
-function rssBytes(pid: number): number {
+/** A "Name:   N kB" field of a /proc file, in bytes (0 if the process exited). */
+function kibField(file: string, name: string): number {
   try {
-    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    const kib = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
+    const kib = new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(Deno.readTextFileSync(file))?.[1];
     return kib ? Number(kib) * 1024 : 0;
   } catch {
     return 0;
   }
 }
 
-function pssBytes(pid: number): number {
-  try {
-    const rollup = Deno.readTextFileSync(`/proc/${pid}/smaps_rollup`);
-    const kib = /^Pss:\s+(\d+) kB/m.exec(rollup)?.[1];
-    return kib ? Number(kib) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
+const rssBytes = (pid: number) => kibField(`/proc/${pid}/status`, "VmRSS");
+const pssBytes = (pid: number) => kibField(`/proc/${pid}/smaps_rollup`, "Pss");
 
 /** Direct children of `pid`, over all its threads (each thread lists the ones it forked). */
 export function childrenOf(pid: number): number[] {
