@@ -4,8 +4,8 @@
  * `BATCH_PERIOD_US`) sends every queued chunk that lies within the lead the client can hold in
  * one socket write, so a listener holding 5 s gets a write about once a second, not every 60
  * ms: nearly all of a send's cost is per write, not per byte. A hungry listener (its lead
- * under `HUNGRY_LEAD_US`: it just joined, or the timeline just started) is sent each chunk as
- * it comes. Chunks that would arrive late are dropped for this listener only; a socket that
+ * under `HUNGRY_LEAD_US`: it just joined, or the timeline just started) is topped up every
+ * chunk period with what came meanwhile (group.ts). Chunks that would arrive late are dropped for this listener only; a socket that
  * stays stuck is reported so the session can close it.
  */
 import type { Clock } from "../protocol/clock.ts";
