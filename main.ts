@@ -14,6 +14,7 @@ const HELP = `sendspin: a Sendspin Party server: one source, every listener in s
 usage:
   sendspin serve [SOURCE] [options]   play SOURCE (or --demo) to every listener
   sendspin serve --help               all options of serve
+  sendspin edge NATS_URL [options]    play a party from another machine in this room
   sendspin pair SP:0...               pair a speaker with the running server (its token)
   sendspin clients [list|approve ID|revoke ID|unpair ID]
                                       the running server's clients
@@ -24,6 +25,9 @@ export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
   if (command === "serve") {
     return await (await import("./coordinator/serve_command.ts")).runServe(rest, runWorker);
+  }
+  if (command === "edge") {
+    return await (await import("./coordinator/edge_command.ts")).runEdge(rest, runWorker);
   }
   if (command === "worker") return await (await import("./worker/worker_main.ts")).workerMain(rest);
   if (command === "pair" || command === "clients") {
@@ -40,7 +44,7 @@ export async function main(args: string[]): Promise<number> {
     return command === undefined ? 1 : 0;
   }
   console.error(
-    `unknown command "${command}": use "sendspin serve", "pair" or "clients" (see sendspin --help)`,
+    `unknown command "${command}": use "sendspin serve", "edge", "pair" or "clients" (see sendspin --help)`,
   );
   return 1;
 }

@@ -11,6 +11,7 @@ import { GUEST_POLICIES, type GuestPolicy } from "../protocol/worker_config.ts";
 import { type Settings, SETTINGS_PATH_HINT } from "./settings.ts";
 import { SERVE_HELP } from "./help.ts";
 import { decodePairingToken, PairingTokenError } from "../protocol/pairing/token.ts";
+import { type NatsTarget, type NatsTargetOptions, parseNatsTarget } from "./rooms/nats_target.ts";
 
 export { LOG_LEVELS, type LogLevel, SERVE_HELP };
 
@@ -26,8 +27,8 @@ export type SourceSpec =
   /** `--source-format` given: an ffmpeg input format (`-f`) and its input, not checked. */
   | { kind: "device"; format: string; input: string };
 
-export interface ServeConfig {
-  source: SourceSpec;
+/** What every room of a party needs, the origin's (`serve`) and an edge's (`edge`). */
+export interface RoomConfig {
   /** 0..65535 (0: any free port); default 8927. */
   port: number;
   /** Bind address; default "0.0.0.0" (all interfaces). IPv6 is given without brackets. */
@@ -56,12 +57,27 @@ export interface ServeConfig {
   mdns: boolean;
   /** Where to write what every client was sent, at exit (a harness's); default nowhere. */
   summary?: string;
+  /** Pairing tokens (`SP:0...`) of speakers to pair when they connect; default none. */
+  pair: string[];
+}
+
+export interface ServeConfig extends RoomConfig {
+  source: SourceSpec;
   /** Play the tracks in a random order; default false. */
   shuffle: boolean;
   /** Play the source once, end the stream and exit 0; default false (it loops). */
   once: boolean;
-  /** Pairing tokens (`SP:0...`) of speakers to pair when they connect; default none. */
-  pair: string[];
+  /** `--edges`: publish the party on this NATS server for edges; default none. */
+  edges?: NatsTarget;
+}
+
+/** `sendspin edge NATS_URL`: a room that plays the origin's party. */
+export interface EdgeConfig extends RoomConfig {
+  origin: NatsTarget;
+  /** The party to join; default the only one on the NATS server. */
+  party?: string;
+  /** --name or the settings' name; default the party's name and this host's. */
+  nameGiven: boolean;
 }
 
 export const DEFAULT_PORT = 8927;
@@ -92,6 +108,8 @@ export interface ParseServeOptions {
   fileExists?: (path: string) => boolean;
   /** Whether a local source is a folder; default `Deno.statSync`. Injected for tests. */
   isFolder?: (path: string) => boolean;
+  /** Warnings about what was given (a credentials file others can read). */
+  warn?: (line: string) => void;
 }
 
 const OPTIONS = {
@@ -115,7 +133,16 @@ const OPTIONS = {
   summary: { type: "string" },
   shuffle: { type: "boolean" },
   once: { type: "boolean" },
+  edges: { type: "string" },
+  "nats-creds": { type: "string" },
+  "nats-ca": { type: "string" },
+  party: { type: "string" },
 } as const;
+
+/** Options that choose or shape the source: the origin's alone. */
+const ORIGIN_ONLY = ["demo", "source-format", "shuffle", "once", "edges"] as const;
+/** Options of an edge alone. */
+const EDGE_ONLY = ["party"] as const;
 
 /** Every option `serve` accepts, as typed on the command line. */
 export const SERVE_OPTION_NAMES: readonly string[] = Object.keys(OPTIONS).map((name) =>
@@ -136,6 +163,7 @@ interface Flags {
 }
 
 const SEE_HELP = "(see sendspin serve --help)";
+const SEE_EDGE_HELP = "(see sendspin edge --help)";
 const IN_SETTINGS = `in ${SETTINGS_PATH_HINT}`;
 
 /** `args` are the words after `serve`. Returns `{ help: true }` for -h/--help. Throws ConfigError. */
@@ -147,13 +175,89 @@ export function parseServeArgs(
   if (flags.help) return { help: true };
   const settings = options.settings ?? {};
   const fileExists = options.fileExists ?? defaultFileExists;
-
+  for (const option of EDGE_ONLY) {
+    if (option in flags.values) {
+      throw new ConfigError(`--${option} is for sendspin edge, not serve ${SEE_HELP}`);
+    }
+  }
   if (flags.positionals.length > 1) {
     throw new ConfigError(
       `only one SOURCE can be given (got ${flags.positionals.map(quote).join(", ")}) ${SEE_HELP}`,
     );
   }
+  const room = roomConfig(flags, settings);
+  const source = resolveSource(flags, settings, fileExists, options.isFolder ?? defaultIsFolder);
+  if (flags.values["nats-creds"] !== undefined || flags.values["nats-ca"] !== undefined) {
+    if (flags.values.edges === undefined) {
+      throw new ConfigError(
+        `--nats-creds and --nats-ca go with --edges nats://HOST:4222 ${SEE_HELP}`,
+      );
+    }
+  }
+  const edges = flags.values.edges !== undefined
+    ? parseNatsTarget(flags.values.edges, "--edges", natsOptions(flags, options))
+    : undefined;
+  return {
+    ...room,
+    source,
+    shuffle: flags.switches.has("shuffle"),
+    once: flags.switches.has("once"),
+    ...(edges ? { edges } : {}),
+  };
+}
 
+/** `args` are the words after `edge`. Returns `{ help: true }` for -h/--help. Throws ConfigError. */
+export function parseEdgeArgs(
+  args: string[],
+  options: ParseServeOptions = {},
+): EdgeConfig | { help: true } {
+  const flags = readFlags(args);
+  if (flags.help) return { help: true };
+  const settings = options.settings ?? {};
+  for (const option of ORIGIN_ONLY) {
+    const given = flags.switches.has(option as SwitchOption) || option in flags.values;
+    if (given) {
+      throw new ConfigError(
+        `--${option} is for sendspin serve: an edge plays the origin's party ${SEE_EDGE_HELP}`,
+      );
+    }
+  }
+  if (flags.positionals.length !== 1) {
+    throw new ConfigError(
+      flags.positionals.length === 0
+        ? `sendspin edge needs the party's NATS server, e.g. sendspin edge nats://HOST:4222 ${SEE_EDGE_HELP}`
+        : `only one NATS URL can be given (got ${
+          flags.positionals.map(quote).join(", ")
+        }); join servers with commas`,
+    );
+  }
+  const origin = parseNatsTarget(flags.positionals[0], "the NATS URL", natsOptions(flags, options));
+  const party = flags.values.party;
+  if (party !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(party)) {
+    throw new ConfigError(
+      `--party must be a party id as the origin's banner shows it, e.g. AbC123xy (got ${
+        quote(party)
+      })`,
+    );
+  }
+  return {
+    ...roomConfig(flags, settings),
+    origin,
+    ...(party !== undefined ? { party } : {}),
+    nameGiven: flags.values.name !== undefined || settings.name !== undefined,
+  };
+}
+
+function natsOptions(flags: Flags, options: ParseServeOptions): NatsTargetOptions {
+  return {
+    ...(flags.values["nats-creds"] !== undefined ? { credsFile: flags.values["nats-creds"] } : {}),
+    ...(flags.values["nats-ca"] !== undefined ? { caFile: flags.values["nats-ca"] } : {}),
+    ...(options.warn ? { warn: options.warn } : {}),
+  };
+}
+
+/** Everything but the source: the same for `serve` and `edge`. */
+function roomConfig(flags: Flags, settings: Settings): RoomConfig {
   const port = flags.values.port !== undefined
     ? checkPort(flags.values.port, "--port")
     : settings.listen_port !== undefined
@@ -186,7 +290,6 @@ export function parseServeArgs(
     );
   }
 
-  const source = resolveSource(flags, settings, fileExists, options.isFolder ?? defaultIsFolder);
   const opusBitrate = flags.values["opus-bitrate"] !== undefined
     ? checkOpusBitrate(flags.values["opus-bitrate"])
     : DEFAULT_OPUS_KBPS * 1000;
@@ -203,7 +306,6 @@ export function parseServeArgs(
     ? checkName(flags.values.summary, "--summary")
     : undefined;
   return {
-    source,
     port,
     host,
     name,
@@ -218,8 +320,6 @@ export function parseServeArgs(
     mdns: !flags.switches.has("no-mdns"),
     ...(serverId !== undefined ? { serverId } : {}),
     ...(summary !== undefined ? { summary } : {}),
-    shuffle: flags.switches.has("shuffle"),
-    once: flags.switches.has("once"),
     pair: flags.pair,
   };
 }

@@ -44,6 +44,12 @@ Options:
   --summary FILE         at exit, write what every client said and was sent (hello, format,
                          sha256 of its audio, metadata, commands) to FILE as JSON, for a
                          test harness (default: none)
+  --edges URL            also play to edge servers in other rooms, over the NATS server at
+                         URL: nats://[USER:PASSWORD@]HOST[:4222], or tls://... for TLS
+                         (default: none; see "sendspin edge --help")
+  --nats-creds FILE      NATS credentials from FILE: a .creds file, an nkey seed (SU...),
+                         a USER:PASSWORD line or a token (keeps them out of ps)
+  --nats-ca FILE         trust this CA certificate (PEM) for NATS over TLS
   -h, --help             show this help and exit
 
 Settings file: ~/.config/sendspin/settings-serve.json
@@ -63,7 +69,43 @@ Examples:
   sendspin serve --source-format pulse default
   sendspin serve party.mp3 --workers 4 --port 8080
   sendspin serve --demo --client ws://192.168.1.20:8928/sendspin
+  sendspin serve party.flac --edges nats://origin:secret@192.168.1.10:4222
 
 Your own speakers (while the server runs, from another terminal of the same user):
   sendspin pair SP:0...        pair a speaker with its pairing token
   sendspin clients             list clients; also: approve ID, revoke ID, unpair ID`;
+
+/** The text of `sendspin edge --help`. */
+export const EDGE_HELP = `Usage: sendspin edge NATS_URL [options]
+
+Serve the guests of another room (another machine, another Wi-Fi access point) with the
+party of a "sendspin serve ... --edges NATS_URL" elsewhere: the same audio, heard at the
+same instant, with this machine's own page, QR code, workers and mDNS name.
+
+Arguments:
+  NATS_URL               the party's NATS server: nats://[USER:PASSWORD@]HOST[:4222], or
+                         tls://... for TLS; several, comma-separated, for a NATS cluster
+
+Options:
+  --party ID             the party to join, as its origin's banner shows it (default: the
+                         only party on that NATS server)
+  --nats-creds FILE      NATS credentials from FILE: a .creds file, an nkey seed (SU...),
+                         a USER:PASSWORD line or a token (keeps them out of ps)
+  --nats-ca FILE         trust this CA certificate (PEM) for NATS over TLS
+  --port N               port to listen on, 0-65535, 0 = any free (default: 8927)
+  --host ADDR            address to listen on (default: 0.0.0.0, all interfaces)
+  --name NAME            this room's name, shown to its guests (default: the party's
+                         name and this host's)
+  --workers N            processes that serve listeners here, 1-64 (default: 1)
+  --port-per-worker, --client, --pair, --log-level, --opus-bitrate, --max-clients,
+  --guests, --legacy, --server-id, --no-mdns, --summary
+                         as for sendspin serve (see sendspin serve --help)
+  -h, --help             show this help and exit
+
+Controllers here control the whole party; /api/status here counts every room's guests.
+If NATS goes away for a while, this room plays on from the audio it holds (about 5 s).
+
+Examples:
+  sendspin edge nats://192.168.1.10:4222
+  sendspin edge nats://192.168.1.10:4222 --nats-creds ~/.config/sendspin/edge.creds --workers 2
+  sendspin edge tls://nats.venue.example:4222 --nats-ca venue-ca.pem --name "Floor 2"`;

@@ -5,7 +5,7 @@
  */
 import { readDown, readUp } from "../protocol/ipc.ts";
 import type { Logger } from "../protocol/log.ts";
-import { systemClock } from "../protocol/clock.ts";
+import { type Clock, systemClock } from "../protocol/clock.ts";
 import type { RunWorker, WorkerConfig } from "../protocol/worker_config.ts";
 import { FramePipe } from "./frame_pipe.ts";
 import type { StatusHandler, WorkerLink } from "./worker_link.ts";
@@ -13,6 +13,8 @@ import type { StatusHandler, WorkerLink } from "./worker_link.ts";
 export interface InProcessWorkerOptions {
   log: Logger;
   onStatus: StatusHandler;
+  /** The party's clock, which the worker uses as is; default this process's. */
+  clock?: Clock;
 }
 
 export function startInProcessWorker(
@@ -22,11 +24,12 @@ export function startInProcessWorker(
 ): WorkerLink {
   const down = new TransformStream<Uint8Array, Uint8Array>();
   const up = new TransformStream<Uint8Array, Uint8Array>();
-  const pipe = new FramePipe(down.writable, systemClock);
+  const clock = options.clock ?? systemClock;
+  const pipe = new FramePipe(down.writable, clock);
   const worker = runWorker(config, {
     input: readDown(down.readable),
     output: up.writable,
-    clock: systemClock,
+    clock,
     log: options.log,
   });
   const status = (async () => {

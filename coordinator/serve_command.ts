@@ -14,7 +14,7 @@ export async function runServe(args: string[], runWorker: RunWorker): Promise<nu
   const log = new Logger("INFO");
   let config;
   try {
-    config = parseServeArgs(args, { settings });
+    config = parseServeArgs(args, { settings, warn: (line) => log.warn(line) });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     warnings.forEach((w) => log.warn(w));
@@ -26,6 +26,17 @@ export async function runServe(args: string[], runWorker: RunWorker): Promise<nu
     return 0;
   }
   warnings.forEach((w) => log.warn(w));
+  const serveConfig = config;
+  return await runUntilSignal((signal) =>
+    serve(serveConfig, { signal, runWorker, consoleInput: Deno.stdin.readable })
+  );
+}
+
+/**
+ * Runs `run` until it ends or Ctrl+C (SIGINT, SIGTERM) aborts its signal; a second Ctrl+C
+ * stops at once. A ServeError is one line and exit code 1.
+ */
+export async function runUntilSignal(run: (signal: AbortSignal) => Promise<void>): Promise<number> {
   const shutdown = new AbortController();
   const onSignal = () => {
     if (shutdown.signal.aborted) {
@@ -38,7 +49,7 @@ export async function runServe(args: string[], runWorker: RunWorker): Promise<nu
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   try {
-    await serve(config, { signal: shutdown.signal, runWorker, consoleInput: Deno.stdin.readable });
+    await run(shutdown.signal);
     return 0;
   } catch (error) {
     if (error instanceof ServeError) {

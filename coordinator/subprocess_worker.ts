@@ -7,7 +7,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { encodeDown, readUp } from "../protocol/ipc.ts";
-import { systemClock } from "../protocol/clock.ts";
+import { type Clock, systemClock } from "../protocol/clock.ts";
 import type { WorkerConfig } from "../protocol/worker_config.ts";
 import { FramePipe } from "./frame_pipe.ts";
 import type { StatusHandler, WorkerExit, WorkerLink } from "./worker_link.ts";
@@ -16,6 +16,8 @@ export interface SubprocessWorkerOptions {
   onStatus: StatusHandler;
   /** A line on its stdout that is not a status message. */
   onJunk: (line: string) => void;
+  /** The party's clock, in which frames expire; default this process's. */
+  clock?: Clock;
 }
 
 const MAIN = new URL("../main.ts", import.meta.url);
@@ -55,7 +57,7 @@ export function startSubprocessWorker(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const pipe = new FramePipe(child.stdin, systemClock);
+  const pipe = new FramePipe(child.stdin, options.clock ?? systemClock);
   pipe.send(encodeDown({ type: "configure", config }));
   const status = (async () => {
     for await (const message of readUp(child.stdout, options.onJunk)) options.onStatus(message);

@@ -10,6 +10,7 @@ import {
   type DownMessage,
   encodeDown,
   HEARTBEAT_INTERVAL_MS,
+  type RoomCount,
   type UpMessage,
 } from "../protocol/ipc.ts";
 
@@ -21,7 +22,7 @@ export type ClientReport = Extract<
 import { Backoff } from "../protocol/backoff.ts";
 import { FutureWindow } from "../protocol/future_window.ts";
 import type { Logger } from "../protocol/log.ts";
-import { systemClock } from "../protocol/clock.ts";
+import { type Clock, systemClock } from "../protocol/clock.ts";
 import { sleepMs } from "../protocol/sleep.ts";
 import { type NowPlaying, PARTY_COMMANDS, type PartyCommand } from "../protocol/now_playing.ts";
 import type { ClientSummary } from "../protocol/client_summary.ts";
@@ -49,6 +50,34 @@ export interface WorkerPoolOptions {
   onClientSummary?: (summary: ClientSummary) => void;
   /** A controller client on some worker sent a playback command. */
   onCommand?: (command: PartyCommand, clientId: string) => void;
+  /** A controller on some worker set the group's volume (already applied to every worker). */
+  onGroupVolume?: (change: { volume?: number; muted?: boolean }) => void;
+  /** This room's listeners or players changed (for the other rooms of the party). */
+  onRoomChange?: () => void;
+  /**
+   * The party's server time, in which timestamps are, clock probes are answered and audio
+   * expires; default this process's clock (an edge's is the origin's).
+   */
+  clock?: Clock;
+  /**
+   * This room's name and role when the party spans machines (and an edge's clock estimate);
+   * default a party of one room.
+   */
+  room?: { name: string; role: RoomCount["role"]; clock?: () => RoomCount["clock"] };
+}
+
+/** The players of a room: how many, the sum of their volumes, how many are muted. */
+export interface PlayerSums {
+  count: number;
+  volumeSum: number;
+  muted: number;
+}
+
+/** What one room of the party holds, as the rooms tell each other. */
+export interface RoomReport extends RoomCount {
+  /** Client messages its workers refused so far. */
+  rejected: number;
+  players: PlayerSums;
 }
 
 /** A worker that dies this many times within CRASH_WINDOW_MS is given up on. */
@@ -104,9 +133,55 @@ export class WorkerPool {
   #clientSets = new Map<string, Uint8Array>();
   /** The latest covers' frames by key, oldest first: what plays and what comes next. */
   #artwork = new Map<string, Uint8Array>();
+  /** The party's other rooms (machines), as last reported. */
+  #remote: RoomReport[] = [];
+  #clock: Clock;
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  /** Listeners of this room (this machine's workers). */
+  get here(): number {
+    return this.slots.reduce((sum, slot) => sum + slot.count, 0);
+  }
+
+  /** This room's counts and players, for the party's other rooms. */
+  room(): RoomReport {
+    const { name, role, clock } = this.#options.room ?? { name: "", role: "origin" };
+    const players = this.#localPlayers();
+    const perWorker = this.slots.map((s) => s.count);
+    const rejected = this.slots.reduce((sum, s) => sum + s.rejected + s.rejectedBefore, 0);
+    const estimate = clock?.();
+    return {
+      name,
+      role,
+      total: this.here,
+      perWorker,
+      rejected,
+      players,
+      ...(estimate ? { clock: estimate } : {}),
+    };
+  }
+
+  /** The party's other rooms changed: totals and players are the party's. */
+  setRemote(rooms: RoomReport[]): void {
+    this.#remote = rooms;
+    this.#broadcast(this.#totalsFrame(), { key: "totals" });
+    this.#broadcast(this.#playersFrame(), { key: "players" });
+    this.#options.onTotal(this.total);
+  }
+
+  /** The party's clock moved (an edge's estimate of the origin's): workers calibrate again. */
+  broadcastClockMoved(): void {
+    this.#broadcast(encodeDown({ type: "clock-moved" }), { key: "clock-moved" });
+  }
+
+  /** A controller in another room set the group's volume. */
+  broadcastGroupVolume(change: { volume?: number; muted?: boolean }): void {
+    const { volume, muted } = change;
+    this.#broadcast(encodeDown({ type: "group-volume", volume, muted }));
   }
 
   /** What plays, as last announced (tests compare clients' timestamps with its atUs). */
@@ -114,8 +189,9 @@ export class WorkerPool {
     return this.#nowPlaying;
   }
 
+  /** Listeners of the whole party: this room's and the other rooms'. */
   get total(): number {
-    return this.slots.reduce((sum, slot) => sum + slot.count, 0);
+    return this.here + this.#remote.reduce((sum, room) => sum + room.total, 0);
   }
 
   /** Starts every worker; returns the port of the first that listens. Throws if none does. */
@@ -146,7 +222,7 @@ export class WorkerPool {
   broadcastChunk(chunk: StampedChunk): void {
     const frame = encodeDown({ type: "chunk", ...chunk }); // encoded once for every worker
     const endUs = chunk.playAtUs + pcmDurationUs(chunk.format, chunk.pcm);
-    this.#future.at(systemClock.nowUs());
+    this.#future.at(this.#clock.nowUs());
     this.#future.push({ frame, endUs });
     this.#broadcast(frame, { expiresUs: endUs });
   }
@@ -233,7 +309,7 @@ export class WorkerPool {
     link.send(this.#totalsFrame(), { key: "totals" });
     link.send(this.#playersFrame(), { key: "players" });
     for (const [key, frame] of this.#clientSets) link.send(frame, { key });
-    for (const { frame, endUs } of this.#future.at(systemClock.nowUs())) {
+    for (const { frame, endUs } of this.#future.at(this.#clock.nowUs())) {
       link.send(frame, { expiresUs: endUs });
     }
     link.exited.then((exit) => this.#onExit(index, link, exit)).catch((error) => {
@@ -272,9 +348,9 @@ export class WorkerPool {
           encodeDown({
             type: "clock-answer",
             sentUs: message.sentUs,
-            coordinatorUs: systemClock.nowUs(),
+            coordinatorUs: this.#clock.nowUs(),
           }),
-          { expiresUs: systemClock.nowUs() + CLOCK_ANSWER_TTL_US },
+          { expiresUs: this.#clock.nowUs() + CLOCK_ANSWER_TTL_US },
         );
         return;
       case "client-waiting":
@@ -302,7 +378,8 @@ export class WorkerPool {
         return this.#options.onClientSummary?.(message.summary);
       case "group-volume": {
         const { volume, muted } = message;
-        return this.#broadcast(encodeDown({ type: "group-volume", volume, muted }));
+        this.broadcastGroupVolume({ volume, muted });
+        return this.#options.onGroupVolume?.({ volume, muted });
       }
       case "players": {
         const { count, volumeSum, muted } = message;
@@ -328,16 +405,22 @@ export class WorkerPool {
     }
   }
 
-  /** Controllers on every worker show the players of all of them. */
+  /** Controllers on every worker show the players of all of them, in every room. */
   #playersChanged(): void {
     this.#broadcast(this.#playersFrame(), { key: "players" });
+    this.#options.onRoomChange?.();
+  }
+
+  #localPlayers(): PlayerSums {
+    const reports = this.slots.map((s) => s.players).filter((p) => p !== undefined);
+    return sumPlayers(reports);
   }
 
   #playersFrame(): Uint8Array {
-    const reports = this.slots.map((s) => s.players).filter((p) => p !== undefined);
-    const count = reports.reduce((sum, p) => sum + p.count, 0);
-    const volumeSum = reports.reduce((sum, p) => sum + p.volumeSum, 0);
-    const muted = reports.reduce((sum, p) => sum + p.muted, 0);
+    const { count, volumeSum, muted } = sumPlayers([
+      this.#localPlayers(),
+      ...this.#remote.map((room) => room.players),
+    ]);
     const volume = count ? Math.round(volumeSum / count) : 100;
     return encodeDown({ type: "players", count, volume, muted: count > 0 && muted === count });
   }
@@ -345,12 +428,30 @@ export class WorkerPool {
   #countsChanged(): void {
     this.#broadcast(this.#totalsFrame(), { key: "totals" });
     this.#options.onTotal(this.total);
+    this.#options.onRoomChange?.();
   }
 
   #totalsFrame(): Uint8Array {
     const perWorker = this.slots.map((s) => s.count);
-    const rejected = this.slots.reduce((sum, s) => sum + s.rejected + s.rejectedBefore, 0);
-    return encodeDown({ type: "totals", total: this.total, perWorker, rejected });
+    const rejected = this.slots.reduce((sum, s) => sum + s.rejected + s.rejectedBefore, 0) +
+      this.#remote.reduce((sum, room) => sum + room.rejected, 0);
+    // Every room, this one first, when the party spans machines.
+    const rooms = this.#options.room
+      ? [this.room(), ...this.#remote].map(({ name, role, total, perWorker, clock }) => ({
+        name,
+        role,
+        total,
+        perWorker,
+        ...(clock ? { clock } : {}),
+      }))
+      : undefined;
+    return encodeDown({
+      type: "totals",
+      total: this.total,
+      perWorker,
+      rejected,
+      ...(rooms ? { rooms } : {}),
+    });
   }
 
   async #onExit(index: number, link: WorkerLink, exit: WorkerExit): Promise<void> {
@@ -394,6 +495,14 @@ export class WorkerPool {
         `worker ${index} could not start again: ${report.type === "failed" ? report.reason : ""}`,
       );}
   }
+}
+
+function sumPlayers(reports: PlayerSums[]): PlayerSums {
+  return {
+    count: reports.reduce((sum, p) => sum + p.count, 0),
+    volumeSum: reports.reduce((sum, p) => sum + p.volumeSum, 0),
+    muted: reports.reduce((sum, p) => sum + p.muted, 0),
+  };
 }
 
 /** "exit code 1, last words: ..." or "killed by SIGKILL". */

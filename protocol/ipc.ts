@@ -33,8 +33,11 @@ export type DownMessage =
    * stream (stream/clear); new chunks follow at a fresh anchor.
    */
   | { type: "cleared" }
-  /** Listeners per worker, and client messages refused by all workers so far. */
-  | { type: "totals"; total: number; perWorker: number[]; rejected: number }
+  /**
+   * Listeners of the whole party, per worker of this room, and client messages refused by
+   * all workers so far; `rooms`: every room's count when the party spans machines (edges).
+   */
+  | { type: "totals"; total: number; perWorker: number[]; rejected: number; rooms?: RoomCount[] }
   /** A controller set the group's volume or mute: every worker applies it to its players. */
   | { type: "group-volume"; volume?: number; muted?: boolean }
   /** The players of every worker together, as controllers show them. */
@@ -55,9 +58,21 @@ export type DownMessage =
   | { type: "pair-cancel"; clientId: string }
   /** The new pairing record is kept: the worker acknowledges it to the client. */
   | { type: "pair-saved"; clientId: string }
+  /** The coordinator's clock moved (an edge's estimate of the origin's): calibrate again. */
+  | { type: "clock-moved" }
   /** Answer to a clock probe: the coordinator's clock when it read the probe. */
   | { type: "clock-answer"; sentUs: number; coordinatorUs: number }
   | { type: "shutdown" };
+
+/** One room of a party that spans machines: the origin or an edge, with its listeners. */
+export interface RoomCount {
+  name: string;
+  role: "origin" | "edge";
+  total: number;
+  perWorker: number[];
+  /** An edge's estimate of the origin's clock: its error and fastest round trip, µs. */
+  clock?: { errorUs: number; roundTripUs: number };
+}
 
 export type UpMessage =
   | { type: "listening"; worker: number; port: number }
@@ -240,6 +255,18 @@ function decodeBody(body: Uint8Array): DownMessage {
     }
   }
   throw new MalformedFrameError(`malformed frame: kind ${body[0]}, ${body.byteLength} bytes`);
+}
+
+/** One whole downward frame (as encodeDown made it). Throws MalformedFrameError. */
+export function decodeDown(frame: Uint8Array): DownMessage {
+  if (frame.byteLength < LENGTH_BYTES + 1) {
+    throw new MalformedFrameError(`malformed frame: ${frame.byteLength} bytes`);
+  }
+  const length = new DataView(frame.buffer, frame.byteOffset, LENGTH_BYTES).getUint32(0);
+  if (length !== frame.byteLength - LENGTH_BYTES || length > MAX_FRAME_BYTES) {
+    throw new MalformedFrameError(`malformed frame: length ${length} in ${frame.byteLength} bytes`);
+  }
+  return decodeBody(frame.subarray(LENGTH_BYTES));
 }
 
 /** Reads downward frames from a byte stream until it ends. Throws MalformedFrameError. */

@@ -10,7 +10,7 @@ import type { WorkerConfig, WorkerIo } from "../protocol/worker_config.ts";
 import { CoordinatorClock } from "./coordinator_clock.ts";
 import { Group, PACE_INTERVAL_MS } from "./group.ts";
 import { type Front, listen } from "./edge/http_front.ts";
-import { createRoutes, SENDSPIN_PATH } from "./http.ts";
+import { createRoutes, type PartyStatus, SENDSPIN_PATH } from "./http.ts";
 import { acceptSendspin, type DialectContext } from "./dialects/accept.ts";
 import { identityFromPrivateKey } from "./dialects/encrypted/identity.ts";
 import { Admission } from "./admission.ts";
@@ -35,7 +35,11 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
     () => report({ type: "alive", worker: index }),
     HEARTBEAT_INTERVAL_MS,
   );
-  let totals = { total: 0, perWorker: [] as number[], rejected: 0 };
+  let totals: Omit<Extract<DownMessage, { type: "totals" }>, "type"> = {
+    total: 0,
+    perWorker: [],
+    rejected: 0,
+  };
   let reportedRejected = 0;
   let rejectReport: ReturnType<typeof setTimeout> | undefined;
   const reportCounts = () => {
@@ -97,7 +101,8 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
     log,
     encoderOptions: { opusBitrate: config.opusBitrate },
     artwork,
-    hasRoom: (): boolean => status().total < config.maxClients,
+    // --max-clients is what this machine holds: other rooms' guests do not count here.
+    hasRoom: (): boolean => status().here < config.maxClients,
     // Refusals are reported at most once a second: a flood must not flood the coordinator too.
     onRejected: () => rejectReport ??= setTimeout(reportCounts, 1_000),
     recordsClients: config.recordClients,
@@ -156,11 +161,14 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
       });
     },
   };
-  const status = (): { total: number; perWorker: number[]; rejected: number } => {
+  /** The party's listeners: this room's workers (our own count fresh), and other rooms'. */
+  const status = (): PartyStatus => {
     const perWorker = [...totals.perWorker];
     perWorker[index] = group.sessions.size; // our own count is always the freshest
+    const here = perWorker.reduce((a, b) => a + (b ?? 0), 0);
+    const elsewhere = totals.total - totals.perWorker.reduce((a, b) => a + (b ?? 0), 0);
     const rejected = totals.rejected + group.rejectedMessages - reportedRejected;
-    return { total: perWorker.reduce((a, b) => a + (b ?? 0), 0), perWorker, rejected };
+    return { total: here + elsewhere, here, perWorker, rejected, rooms: totals.rooms };
   };
   const app = createRoutes({
     assetsDir: toFileUrl(config.assetsDir),
@@ -213,6 +221,9 @@ export async function runWorker(config: WorkerConfig, io: WorkerIo): Promise<voi
         return true;
       case "pair-saved":
         pairings.saved(message.clientId);
+        return true;
+      case "clock-moved":
+        calibrated?.recheck();
         return true;
       case "clock-answer":
         calibrated?.onAnswer(message.sentUs, message.coordinatorUs);

@@ -90,6 +90,7 @@ const DOWN_SAMPLES: OnePerType<DownMessage> = {
   players: { type: "players", count: 3, volume: 57, muted: false },
   cleared: { type: "cleared" },
   totals: { type: "totals", total: 3, perWorker: [1, 2], rejected: 7 },
+  "clock-moved": { type: "clock-moved" },
   "clock-answer": { type: "clock-answer", sentUs: 5_123_456.5, coordinatorUs: 98_765_432_101 },
   approvals: { type: "approvals", clientIds: ["zo060cy2M-x7cMF4FKXHbs0CloUFDTRHRboFhw5YfVk"] },
   pairings: {

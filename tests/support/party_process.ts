@@ -25,11 +25,21 @@ export interface PartyProcess {
 const BANNER = /Server running at (http:\/\/[^\s/]+:(\d+)\/)/;
 
 /** Starts `serve` with `args` (a source among them) on 127.0.0.1, port 0. */
-export async function startParty(
-  args: string[],
+export function startParty(args: string[], options: ProgramOptions = {}): Promise<PartyProcess> {
+  return startRoom(["serve", ...args], options);
+}
+
+/** Starts `edge NATS_URL` with `args` on 127.0.0.1, port 0 (it finds the party first). */
+export function startEdge(
+  natsUrl: string,
+  args: string[] = [],
   options: ProgramOptions = {},
 ): Promise<PartyProcess> {
-  const command = ["serve", ...args, "--host", "127.0.0.1", "--port", "0"];
+  return startRoom(["edge", natsUrl, "--no-mdns", ...args], options);
+}
+
+async function startRoom(words: string[], options: ProgramOptions): Promise<PartyProcess> {
+  const command = [...words, "--host", "127.0.0.1", "--port", "0"];
   const child = program(command, options).spawn();
   const console = options.stdin === "piped" ? child.stdin.getWriter() : undefined;
   let out = "";
@@ -48,7 +58,9 @@ export async function startParty(
     seen: () => `stdout:\n${out}\nstderr:\n${err}`,
   });
   const match = BANNER.exec(out);
-  if (!match) throw new Error(`sendspin serve exited (${exited?.code}) before its banner: ${err}`);
+  if (!match) {
+    throw new Error(`sendspin ${words[0]} exited (${exited?.code}) before its banner: ${err}`);
+  }
   return {
     url: match[1],
     port: Number(match[2]),

@@ -11,7 +11,7 @@ const IMAGE = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
 
 const app = createRoutes({
   assetsDir: new URL("file:///nonexistent/"),
-  status: () => ({ total: 0, perWorker: [], rejected: 0 }),
+  status: () => ({ total: 0, here: 0, perWorker: [], rejected: 0 }),
   artwork: (key) => key === KEY ? { mime: "image/png", bytes: IMAGE } : undefined,
 });
 const request = (path: string, init?: RequestInit) =>
