@@ -10,7 +10,12 @@
  * catches up from the stream once it is back; the origin restarted (a new timeline id), the
  * listeners here get a clean new stream on an unbroken clock.
  */
-import { type Msg, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
+import {
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+  PermissionViolationError,
+} from "@nats-io/transport-node";
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { decodeDown, type DownMessage } from "../../protocol/ipc.ts";
 import type { Logger } from "../../protocol/log.ts";
@@ -103,7 +108,7 @@ export class EdgeLink {
       let said = false;
       while (!signal.aborted && !hello) {
         const party = options.party ?? await findParty(nc, target);
-        hello = party ? await requestHello(nc, party) : undefined;
+        hello = party ? await requestHello(nc, party, target) : undefined;
         if (hello || signal.aborted) break;
         if (!said) {
           log.info(
@@ -506,7 +511,8 @@ async function findParty(nc: NatsConnection, target: NatsTarget): Promise<string
         // not a party's answer
       }
     }
-  } catch {
+  } catch (error) {
+    refuseIfForbidden(error, target);
     return undefined; // nobody answers yet
   }
   if (found.length > 1) {
@@ -518,11 +524,28 @@ async function findParty(nc: NatsConnection, target: NatsTarget): Promise<string
   return found[0]?.party;
 }
 
-async function requestHello(nc: NatsConnection, party: string): Promise<Hello | undefined> {
+async function requestHello(
+  nc: NatsConnection,
+  party: string,
+  target?: NatsTarget,
+): Promise<Hello | undefined> {
   try {
     const reply = await nc.request(partySubjects(party).hello, "", { timeout: REQUEST_TIMEOUT_MS });
     return reply.json<Hello>();
-  } catch {
+  } catch (error) {
+    if (target) refuseIfForbidden(error, target);
     return undefined;
+  }
+}
+
+/** Credentials that may not use the party's subjects will not start to, later: say so. */
+function refuseIfForbidden(error: unknown, target: NatsTarget): void {
+  const message = (error as Error)?.message ?? "";
+  if (error instanceof PermissionViolationError || /permission/i.test(message)) {
+    throw new NatsUnavailableError(
+      `NATS at ${target.display} does not let ${
+        target.credentials ?? "us (no credentials)"
+      } use the party's subjects (${message}): give the edge's credentials (README, Several rooms)`,
+    );
   }
 }

@@ -353,7 +353,7 @@ async function ensureStream(
     if (purge) await jsm.streams.purge(config.name);
   } catch (error) {
     const message = (error as Error).message ?? String(error);
-    if (/jetstream not enabled|no responders|503/i.test(message)) {
+    if (/jetstream (is )?not enabled|no responders|503/i.test(message)) {
       throw new NatsUnavailableError(
         `NATS at ${target.display} has no JetStream: start nats-server with -js (or "jetstream {}" in its config)`,
       );

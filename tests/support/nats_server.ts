@@ -70,6 +70,11 @@ export interface NatsServerOptions {
   tls?: { certFile: string; keyFile: string };
   /** Run inside this network namespace (`ip netns exec NAME`). */
   netns?: string;
+  /**
+   * A config of one's own, in nats-server's format, in place of the generated one (only
+   * `listen` is added); `{{STORE}}` stands for the server's JetStream store dir.
+   */
+  configText?: string;
 }
 
 export interface NatsServer {
@@ -109,9 +114,12 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   dirs.add(dir);
   const configFile = `${dir}/nats.conf`;
   // The config format is a superset of JSON, so JSON it is: no quoting rules of our own.
-  await Deno.writeTextFile(configFile, JSON.stringify(config(options, host, port, dir), null, 2), {
-    mode: 0o600,
-  });
+  const text = options.configText !== undefined
+    ? `listen: "${host.includes(":") ? `[${host}]` : host}:${port}"\n${
+      options.configText.replaceAll("{{STORE}}", `${dir}/store`)
+    }`
+    : JSON.stringify(config(options, host, port, dir), null, 2);
+  await Deno.writeTextFile(configFile, text, { mode: 0o600 });
   const server = new Server(binary.path, host, port, configFile, options.netns);
   await server.launch();
   return server;
