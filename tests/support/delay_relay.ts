@@ -78,3 +78,16 @@ export function startDelayRelay(
     },
   };
 }
+
+/**
+ * `deno run --allow-net delay_relay.ts HOST PORT DELAY_MS JITTER_MS`: a relay of its own, in
+ * whatever network namespace it runs; prints its port, then relays until killed.
+ */
+if (import.meta.main) {
+  const [host, port, delayMs, jitterMs] = Deno.args;
+  const relay = startDelayRelay({ host, port: Number(port) }, {
+    delayMs: Number(delayMs),
+    jitterMs: Number(jitterMs),
+  });
+  console.log(relay.port);
+}

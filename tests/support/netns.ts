@@ -58,11 +58,20 @@ async function run(cmd: string, args: string[]): Promise<{ ok: boolean; error: s
 
 const ip = (...args: string[]) => run("ip", args);
 
+/** Why this machine cannot give tests two rooms joined by a veth pair, or undefined if it can. */
+export function whyNoNamespaces(): Promise<string | undefined> {
+  return probe(false);
+}
+
 /**
  * Why this machine cannot give tests two delayed rooms, or undefined if it can: probed by
  * building a namespace with a veth pair and netem on it, then deleting it.
  */
-export async function whyNoNetem(): Promise<string | undefined> {
+export function whyNoNetem(): Promise<string | undefined> {
+  return probe(true);
+}
+
+async function probe(withNetem: boolean): Promise<string | undefined> {
   if (Deno.uid() !== 0) return "needs root to create network namespaces";
   const probe = `sendspin-netem-probe-${Deno.pid}`;
   const created = await ip("netns", "add", probe);
@@ -72,6 +81,7 @@ export async function whyNoNetem(): Promise<string | undefined> {
   try {
     const veth = await ip("-n", probe, "link", "add", "p0", "type", "veth", "peer", "name", "p1");
     if (!veth.ok) return `cannot create a veth pair (ip link add: ${veth.error})`;
+    if (!withNetem) return undefined;
     const netem = await run("ip", [
       "netns",
       "exec",

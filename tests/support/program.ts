@@ -19,13 +19,18 @@ export interface ProgramOptions {
   stdin?: "piped" | "null";
   /** Replaces PATH (e.g. to hide ffmpeg). */
   path?: string;
+  /** Runs it inside this network namespace (`ip netns exec`). */
+  netns?: string;
 }
 
 export function program(args: string[], options: ProgramOptions = {}): Deno.Command {
   const env: Record<string, string> = { HOME: options.home ?? Deno.makeTempDirSync() };
   if (options.path !== undefined) env.PATH = options.path;
-  return new Deno.Command(Deno.execPath(), {
-    args: [...taskArgs("sendspin", env.HOME), ...args],
+  const words = [...taskArgs("sendspin", env.HOME), ...args];
+  // `ip netns exec` execs the program in place: signals and exit codes are its own.
+  const inNamespace = options.netns ? ["netns", "exec", options.netns, Deno.execPath()] : [];
+  return new Deno.Command(options.netns ? "ip" : Deno.execPath(), {
+    args: [...inNamespace, ...words],
     cwd: ROOT,
     env,
     stdin: options.stdin ?? "null",
