@@ -145,9 +145,12 @@ const ORIGIN_ONLY = ["demo", "source-format", "shuffle", "once", "edges"] as con
 const EDGE_ONLY = ["party"] as const;
 
 /** Every option `serve` accepts, as typed on the command line. */
-export const SERVE_OPTION_NAMES: readonly string[] = Object.keys(OPTIONS).map((name) =>
-  `--${name}`
-);
+export const SERVE_OPTION_NAMES: readonly string[] = Object.keys(OPTIONS)
+  .filter((name) => !(EDGE_ONLY as readonly string[]).includes(name)).map((name) => `--${name}`);
+
+/** Every option `edge` accepts. */
+export const EDGE_OPTION_NAMES: readonly string[] = Object.keys(OPTIONS)
+  .filter((name) => !(ORIGIN_ONLY as readonly string[]).includes(name)).map((name) => `--${name}`);
 
 type SwitchOption = "demo" | "port-per-worker" | "no-mdns" | "shuffle" | "once";
 type StringOption = Exclude<keyof typeof OPTIONS, SwitchOption | "help">;

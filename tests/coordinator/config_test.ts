@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import {
   ConfigError,
+  EDGE_OPTION_NAMES,
+  parseEdgeArgs,
   parseServeArgs,
   type ParseServeOptions,
   SERVE_HELP,
@@ -8,6 +10,7 @@ import {
   type ServeConfig,
 } from "../../coordinator/config.ts";
 import { readSettings, type Settings, SETTINGS_PATH_HINT } from "../../coordinator/settings.ts";
+import { EDGE_HELP } from "../../coordinator/help.ts";
 
 const EXISTING = new Set(["song.mp3", "/music/party.flac", "from-settings.mp3"]);
 const fileExists = (path: string) => EXISTING.has(path);
@@ -356,6 +359,12 @@ Deno.test("the help text shows usage, every option, defaults, the settings file 
   assert.ok(SERVE_HELP.split("\n").every((line) => line.length <= 100), "fits a wide terminal");
 });
 
+Deno.test("edge's help shows its usage and every option it takes", () => {
+  assert.match(EDGE_HELP, /^Usage: sendspin edge NATS_URL \[options\]/);
+  for (const option of EDGE_OPTION_NAMES) assert.ok(EDGE_HELP.includes(option), option);
+  assert.ok(EDGE_HELP.split("\n").every((line) => line.length <= 100), "fits a wide terminal");
+});
+
 Deno.test("a real source is checked on disk: file and folder yes, missing no", () => {
   const dir = Deno.makeTempDirSync();
   try {
@@ -537,4 +546,41 @@ Deno.test("harness flags: --server-id, --no-mdns and --summary", () => {
   assert.match(parseError(["--demo", "--server-id", "has space"]), /--server-id must be 1 to 128/);
   assert.match(parseError(["--demo", "--server-id="]), /--server-id must be 1 to 128/);
   assert.match(parseError(["--demo", "--no-mdns=yes"]), /--no-mdns takes no value/);
+});
+
+Deno.test("serve --edges takes a NATS URL; NATS options go with it; --party is an edge's", () => {
+  const config = parse(["--demo", "--edges", "nats://origin:pw@10.0.0.5"]);
+  assert.deepEqual(config.edges?.servers, ["10.0.0.5:4222"]);
+  assert.equal(config.edges?.credentials, "user origin");
+  assert.throws(() => parse(["--demo", "--nats-ca", "ca.pem"]), /go with --edges/);
+  assert.throws(() => parse(["--demo", "--party", "abc"]), /--party is for sendspin edge/);
+  assert.throws(() => parse(["--demo", "--edges", "http://x"]), /nats:\/\/ or tls:\/\/ URL/);
+});
+
+Deno.test("edge: a NATS URL and the room's options; the source's options are the origin's", () => {
+  const config = parseEdgeArgs(["nats://10.0.0.5:4333", "--workers", "2", "--party", "Ab_c-1"]);
+  assert.ok(!("help" in config));
+  assert.deepEqual(config.origin.servers, ["10.0.0.5:4333"]);
+  assert.equal(config.workers, 2);
+  assert.equal(config.party, "Ab_c-1");
+  assert.equal(config.nameGiven, false);
+  const named = parseEdgeArgs(["nats://h", "--name", "Floor 2"]);
+  assert.ok(!("help" in named) && named.nameGiven && named.name === "Floor 2");
+  assert.deepEqual(parseEdgeArgs(["--help"]), { help: true });
+  for (
+    const [args, message] of [
+      [[], /needs the party's NATS server/],
+      [["nats://a", "nats://b"], /only one NATS URL/],
+      [["nats://h", "--demo"], /--demo is for sendspin serve/],
+      [["nats://h", "--shuffle"], /--shuffle is for sendspin serve/],
+      [["nats://h", "--edges", "nats://x"], /--edges is for sendspin serve/],
+      [["nats://h", "--party", "a.b"], /--party must be a party id/],
+    ] as [string[], RegExp][]
+  ) {
+    assert.throws(() => parseEdgeArgs(args), (error: Error) => {
+      assert.ok(error instanceof ConfigError, String(error));
+      assert.match(error.message, message);
+      return true;
+    });
+  }
 });

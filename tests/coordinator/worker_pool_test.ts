@@ -4,7 +4,7 @@
  * the server is told, so it can stop with a clear message instead of serving nobody.
  */
 import assert from "node:assert/strict";
-import { readDown, type UpMessage } from "../../protocol/ipc.ts";
+import { type DownMessage, readDown, type UpMessage } from "../../protocol/ipc.ts";
 import { Logger } from "../../protocol/log.ts";
 import type { WorkerExit, WorkerLink } from "../../coordinator/worker_link.ts";
 import { WorkerPool } from "../../coordinator/worker_pool.ts";
@@ -104,5 +104,71 @@ Deno.test("covers go to every worker once, and a worker started later gets them 
   assert.deepEqual(frames.filter((f) => f.type === "artwork").map((f) => f.key), [
     "bbbbbbbbbbbbbbbb.png",
   ]);
+  await pool.stop();
+});
+
+Deno.test("other rooms count into the party: totals with every room, players summed, onTotal the whole party", async () => {
+  const messages: DownMessage[] = [];
+  const totals: number[] = [];
+  const pool = new WorkerPool({
+    count: 1,
+    port: 0,
+    portPerWorker: false,
+    log: new Logger("CRITICAL"),
+    room: { name: "Hall", role: "origin" },
+    onTotal: (total) => totals.push(total),
+    spawn: (index, _port, onStatus) => {
+      queueMicrotask(() => {
+        onStatus({ type: "listening", worker: index, port: 9_000 });
+        onStatus({ type: "listeners", worker: index, count: 2, rejected: 0 });
+        onStatus({ type: "players", worker: index, count: 2, volumeSum: 100, muted: 0 });
+      });
+      return {
+        index,
+        send: async (frame: Uint8Array) => {
+          for await (const message of readDown(ReadableStream.from([frame]))) {
+            messages.push(message);
+          }
+        },
+        exited: new Promise<WorkerExit>(() => {}),
+        close: () => {},
+        kill: () => {},
+      } as WorkerLink;
+    },
+  });
+  await pool.start();
+  await until("this room's two listeners", () => pool.here === 2);
+  pool.setRemote([{
+    name: "Floor 2",
+    role: "edge",
+    total: 3,
+    perWorker: [1, 2],
+    rejected: 4,
+    players: { count: 3, volumeSum: 240, muted: 3 },
+    clock: { errorUs: 40, roundTripUs: 4_100 },
+  }]);
+  const last = <T extends DownMessage["type"]>(type: T) =>
+    messages.filter((m): m is Extract<DownMessage, { type: T }> => m.type === type).at(-1);
+  await until("the party's totals", () => last("totals")?.total === 5);
+  assert.deepEqual(last("totals"), {
+    type: "totals",
+    total: 5,
+    perWorker: [2],
+    rejected: 4,
+    rooms: [
+      { name: "Hall", role: "origin", total: 2, perWorker: [2] },
+      {
+        name: "Floor 2",
+        role: "edge",
+        total: 3,
+        perWorker: [1, 2],
+        clock: { errorUs: 40, roundTripUs: 4_100 },
+      },
+    ],
+  });
+  // (2 × 50 + 240) / 5 players; muted only if all are.
+  assert.deepEqual(last("players"), { type: "players", count: 5, volume: 68, muted: false });
+  assert.equal(totals.at(-1), 5, "the origin plays while anyone anywhere listens");
+  assert.equal(pool.room().total, 2, "what this room reports is its own");
   await pool.stop();
 });
