@@ -29,7 +29,8 @@ Deno.test({
       jitterMs: 1,
     });
     const origin = await startParty(["--demo", "--no-mdns", "--edges", nats.url]);
-    const edge = await startEdge(relay.url());
+    // Two workers: each calibrates to the edge's estimate over its pipe, as on the origin.
+    const edge = await startEdge(relay.url(), ["--workers", "2"]);
     const clients: TestClient[] = [];
     try {
       clients.push(await TestClient.connect(origin.url, { name: "origin listener" }));

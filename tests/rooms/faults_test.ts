@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { TestClient } from "../support/sendspin_client.ts";
 import { until } from "../support/until.ts";
+import { startDelayRelay } from "../support/delay_relay.ts";
 import type { ReceivedChunk } from "../support/sendspin_client.ts";
 import { needsNats, startEdge, startNatsServer, startParty } from "./rooms_support.ts";
 
@@ -92,6 +93,39 @@ Deno.test({
       await listener.close();
       await edge.stop();
       await origin.stop();
+      await nats.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "an edge whose clock cannot reach its bound says so in one line and plays on",
+  ...needsNats,
+  fn: async () => {
+    const nats = await startNatsServer();
+    // 20 ms ± 15 ms each way: no estimate of the origin's clock gets within 1 ms here.
+    const relay = startDelayRelay({ host: nats.host, port: nats.port }, {
+      delayMs: 20,
+      jitterMs: 15,
+    });
+    const origin = await startParty(["--demo", "--no-mdns", "--edges", nats.url]);
+    const edge = await startEdge(relay.url());
+    const listener = await TestClient.connect(edge.url, { name: "edge listener" });
+    try {
+      await until("the edge's clock warning", () => /Clock: /.test(edge.log()), {
+        ms: 20_000,
+        seen: () => edge.log(),
+      });
+      const warnings = edge.log().split("\n").filter((line) => /Clock: /.test(line));
+      assert.equal(warnings.length, 1, warnings.join("\n"));
+      assert.match(warnings[0], /not the 1\.00 ms bound .* playing on/);
+      const heard = listener.chunks.length;
+      await listener.waitFor("it plays on", () => listener.chunks.length >= heard + 20, 10_000);
+    } finally {
+      await listener.close();
+      await edge.stop();
+      await origin.stop();
+      await relay.close();
       await nats.stop();
     }
   },
