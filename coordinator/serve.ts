@@ -66,8 +66,8 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
   const timeline = new Timeline({
     clock: systemClock,
     emit: (chunk) => {
-      workers.broadcastChunk(chunk);
-      edges?.chunk(chunk);
+      const frame = workers.broadcastChunk(chunk);
+      edges?.chunk(chunk, frame);
     },
   });
   party = new Party({

@@ -218,13 +218,17 @@ export class WorkerPool {
     return { port: firstPort, failures };
   }
 
-  /** Sends a timeline chunk to every worker and keeps it for workers that start late. */
-  broadcastChunk(chunk: StampedChunk): void {
-    const frame = encodeDown({ type: "chunk", ...chunk }); // encoded once for every worker
+  /**
+   * Sends a timeline chunk to every worker and keeps it for workers that start late; returns
+   * its frame (encoded once, for every worker and for the edges).
+   */
+  broadcastChunk(chunk: StampedChunk): Uint8Array {
+    const frame = encodeDown({ type: "chunk", ...chunk });
     const endUs = chunk.playAtUs + pcmDurationUs(chunk.format, chunk.pcm);
     this.#future.at(this.#clock.nowUs());
     this.#future.push({ frame, endUs });
     this.#broadcast(frame, { expiresUs: endUs });
+    return frame;
   }
 
   /** The audio ahead was dropped, the stream goes on (next, previous). */

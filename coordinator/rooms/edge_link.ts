@@ -243,6 +243,7 @@ export class EdgeLink {
       if (signal.aborted || this.#catchingUp) continue;
       const result = await this.clock.burst(this.#probe, this.#order.timeline!, signal);
       bursts++;
+      if (this.#catchingUp) continue; // a new timeline began meanwhile: its own bursts decide
       if (result.answered === 0) {
         if (result.timeline !== this.#order.timeline && result.timeline) {
           await this.#newTimeline(result.timeline);
@@ -342,12 +343,13 @@ export class EdgeLink {
     const pool = this.#pool!;
     switch (message.type) {
       case "chunk":
-        return pool.broadcastChunk({
+        pool.broadcastChunk({
           segment: message.segment,
           playAtUs: this.clock.toParty(message.playAtUs),
           format: message.format,
           pcm: message.pcm,
         });
+        return;
       case "now-playing":
         return pool.broadcastNowPlaying({
           ...message.nowPlaying,

@@ -105,10 +105,11 @@ export class OriginLink {
     return this.#options.target.display;
   }
 
-  chunk(chunk: StampedChunk): void {
+  /** A timeline chunk, and its frame as the local workers got it (encoded once). */
+  chunk(chunk: StampedChunk, frame: Uint8Array): void {
     const endUs = chunk.playAtUs + pcmDurationUs(chunk.format, chunk.pcm);
     this.#lastEndUs = Math.max(this.#lastEndUs, endUs);
-    this.#publish({ type: "chunk", ...chunk }, endUs);
+    this.#publishFrame(frame, endUs);
   }
 
   nowPlaying(nowPlaying: NowPlaying): void {
@@ -134,7 +135,7 @@ export class OriginLink {
   /** A controller here set the group's volume: every edge applies it. */
   groupVolume(change: { volume?: number; muted?: boolean }, from = ORIGIN_ROOM_ID): void {
     const message: ControlMessage & { from: string } = { type: "group-volume", ...change, from };
-    this.#send(this.#subjects.control, JSON.stringify(message));
+    this.#publishJson(this.#subjects.control, JSON.stringify(message));
   }
 
   /** This room's listeners or players changed: every room hears of it (soon, once). */
@@ -151,15 +152,19 @@ export class OriginLink {
     await this.#nc.drain().catch(() => this.#nc.close());
   }
 
-  #publish(message: DownMessage, endUs = this.#lastEndUs): void {
-    const seq = ++this.#seq;
-    const frame = encodeDown(message);
-    this.#window.at(systemClock.nowUs());
-    this.#window.push({ seq, frame, endUs });
-    if (this.#connected) this.#publishFrame(seq, frame);
+  #publish(message: DownMessage): void {
+    this.#publishFrame(encodeDown(message), this.#lastEndUs);
   }
 
-  #publishFrame(seq: number, frame: Uint8Array): void {
+  /** Numbered, kept until it has played, and sent (if NATS is there now). */
+  #publishFrame(frame: Uint8Array, endUs: number): void {
+    const seq = ++this.#seq;
+    this.#window.at(systemClock.nowUs());
+    this.#window.push({ seq, frame, endUs });
+    if (this.#connected) this.#send(seq, frame);
+  }
+
+  #send(seq: number, frame: Uint8Array): void {
     const h = headers();
     h.set(TIMELINE_HEADER, this.timeline);
     h.set(SEQ_HEADER, String(seq));
@@ -170,7 +175,7 @@ export class OriginLink {
     }
   }
 
-  #send(subject: string, data: string | Uint8Array): void {
+  #publishJson(subject: string, data: string): void {
     if (!this.#connected) return;
     try {
       this.#nc.publish(subject, data);
@@ -233,7 +238,7 @@ export class OriginLink {
           this.#connected = true;
           // What edges may have missed, numbered as before; they skip what they have.
           for (const item of this.#window.at(systemClock.nowUs())) {
-            this.#publishFrame(item.seq, item.frame);
+            this.#send(item.seq, item.frame);
           }
           this.#publishRooms();
         }
@@ -304,7 +309,7 @@ export class OriginLink {
 
   #publishRooms(): void {
     const message: RoomsMessage = { timeline: this.timeline, rooms: this.#rooms() };
-    this.#send(this.#subjects.rooms, JSON.stringify(message));
+    this.#publishJson(this.#subjects.rooms, JSON.stringify(message));
   }
 }
 

@@ -283,7 +283,7 @@ Deno.test(
     const broadcast = server.pool.broadcastChunk.bind(server.pool);
     server.pool.broadcastChunk = (chunk) => {
       produced++;
-      broadcast(chunk);
+      return broadcast(chunk);
     };
     let stopped = 0;
     const broadcastStopped = server.pool.broadcastStopped.bind(server.pool);
