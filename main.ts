@@ -23,11 +23,24 @@ Open the printed URL on any phone or laptop in the network and press Start Liste
 
 export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
-  if (command === "serve") {
-    return await (await import("./coordinator/serve_command.ts")).runServe(rest, runWorker);
-  }
-  if (command === "edge") {
-    return await (await import("./coordinator/edge_command.ts")).runEdge(rest, runWorker);
+  if (command === "serve" || command === "edge") {
+    const { runRoomCommand } = await import("./coordinator/room_command.ts");
+    const { parseServeArgs, parseEdgeArgs } = await import("./coordinator/config.ts");
+    const { SERVE_HELP, EDGE_HELP } = await import("./coordinator/help.ts");
+    if (command === "serve") {
+      const { serve } = await import("./coordinator/serve.ts");
+      return await runRoomCommand(
+        { parse: parseServeArgs, help: SERVE_HELP, run: serve },
+        rest,
+        runWorker,
+      );
+    }
+    const { edge } = await import("./coordinator/edge.ts");
+    return await runRoomCommand(
+      { parse: parseEdgeArgs, help: EDGE_HELP, run: edge },
+      rest,
+      runWorker,
+    );
   }
   if (command === "worker") return await (await import("./worker/worker_main.ts")).workerMain(rest);
   if (command === "pair" || command === "clients") {

@@ -58,8 +58,8 @@ export async function serve(config: ServeConfig, options: ServeOptions): Promise
   }
   const covers = new Covers({
     send: (image) => {
-      workers.broadcastArtwork(image);
-      edges?.artwork(image);
+      const frame = workers.broadcastArtwork(image);
+      if (frame) edges?.artwork(frame);
     },
     log,
   });

@@ -254,15 +254,26 @@ export class WorkerPool {
     this.slots[worker]?.link?.send(encodeDown(message));
   }
 
-  /** A cover for every worker, before the now-playing that names it; kept for later workers. */
-  broadcastArtwork(image: { key: string; mime: string; bytes: Uint8Array }): void {
-    // The cover sent last, again (a file that loops): every worker has it.
-    if ([...this.#artwork.keys()].at(-1) === image.key) return;
+  /**
+   * A cover for every worker, before the now-playing that names it; kept for later workers.
+   * Returns its frame, or undefined for the cover sent last (a file that loops: every worker
+   * has it).
+   */
+  broadcastArtwork(
+    image: { key: string; mime: string; bytes: Uint8Array },
+  ): Uint8Array | undefined {
+    if ([...this.#artwork.keys()].at(-1) === image.key) return undefined;
     const frame = encodeDown({ type: "artwork", ...image });
     this.#artwork.delete(image.key);
     this.#artwork.set(image.key, frame);
     if (this.#artwork.size > KEPT_ARTWORK) this.#artwork.delete(this.#artwork.keys().next().value!);
     this.#broadcast(frame, { key: `artwork ${image.key}` });
+    return frame;
+  }
+
+  /** The covers kept, by key, oldest first, as frames: what a late worker (or edge) is handed. */
+  get covers(): ReadonlyMap<string, Uint8Array> {
+    return this.#artwork;
   }
 
   broadcastNowPlaying(nowPlaying: NowPlaying): void {

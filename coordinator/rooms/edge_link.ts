@@ -356,7 +356,8 @@ export class EdgeLink {
           atUs: this.clock.toParty(message.nowPlaying.atUs),
         });
       case "artwork":
-        return pool.broadcastArtwork(message);
+        pool.broadcastArtwork(message);
+        return;
       case "cleared":
         return pool.broadcastCleared();
       case "stopped":

@@ -39,8 +39,6 @@ import {
 
 /** The origin's own entry in the room list. */
 export const ORIGIN_ROOM_ID = "origin";
-/** Covers kept for edges that join later (the one shown, the next, a few before). */
-const KEPT_ARTWORK = 4;
 const ROOMS_THROTTLE_MS = 100;
 /** How long to listen for another origin of the same party at start. */
 const DUPLICATE_CHECK_MS = 1_000;
@@ -72,7 +70,6 @@ export class OriginLink {
   #window = new FutureWindow<Published>();
   #lastEndUs = 0;
   #nowPlaying?: NowPlaying;
-  #artwork = new Map<string, Uint8Array>();
   #edges = new Map<string, { entry: RoomEntry; seenMs: number }>();
   #roomsTimer?: ReturnType<typeof setTimeout>;
   #ticker: ReturnType<typeof setInterval>;
@@ -117,13 +114,9 @@ export class OriginLink {
     this.#publish({ type: "now-playing", nowPlaying });
   }
 
-  artwork(image: { key: string; mime: string; bytes: Uint8Array }): void {
-    if ([...this.#artwork.keys()].at(-1) === image.key) return;
-    const frame = encodeDown({ type: "artwork", ...image });
-    this.#artwork.delete(image.key);
-    this.#artwork.set(image.key, frame);
-    if (this.#artwork.size > KEPT_ARTWORK) this.#artwork.delete(this.#artwork.keys().next().value!);
-    this.#publish({ type: "artwork", ...image });
+  /** A new cover's frame, as the local workers got it (before the now-playing naming it). */
+  artwork(frame: Uint8Array): void {
+    this.#publishFrame(frame, this.#lastEndUs);
   }
 
   /** Playback stopped (`cut`: it goes on at once): edges drop the audio ahead too. */
@@ -208,7 +201,7 @@ export class OriginLink {
           name,
           timeline: this.timeline,
           ...(this.#nowPlaying ? { nowPlaying: this.#nowPlaying } : {}),
-          artwork: [...this.#artwork.keys()],
+          artwork: [...this.#options.pool.covers.keys()],
           rooms: this.#rooms(),
         };
         msg.respond(JSON.stringify(hello));
@@ -216,7 +209,7 @@ export class OriginLink {
     });
     nc.subscribe(s.artwork, {
       callback: (_error, msg) => {
-        msg.respond(this.#artwork.get(msg.string()) ?? new Uint8Array(0));
+        msg.respond(this.#options.pool.covers.get(msg.string()) ?? new Uint8Array(0));
       },
     });
     nc.subscribe(PARTIES_SUBJECT, {

@@ -6,22 +6,11 @@
 import assert from "node:assert/strict";
 import { startParty } from "../support/party_process.ts";
 import { format, RawClient } from "../support/raw_client.ts";
+import { lastController, told } from "../support/controls.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const serverIdOf = (client: RawClient) =>
   client.messagesOf("server/hello")[0]?.payload.server_id as string | undefined;
-
-/** The last value a player was told for `command` (server/command player). */
-function told(client: RawClient, command: "volume" | "mute"): unknown {
-  const commands = client.messagesOf("server/command")
-    .map((m) => m.payload.player as Record<string, unknown>)
-    .filter((p) => p?.command === command);
-  return commands.at(-1)?.[command === "volume" ? "volume" : "mute"];
-}
-
-const lastController = (client: RawClient) =>
-  client.messagesOf("server/state").map((m) => m.payload.controller as Record<string, unknown>)
-    .filter(Boolean).at(-1);
 
 Deno.test(
   "a controller's group volume and mute reach the players of every worker",

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { startParty } from "../support/party_process.ts";
 import { format, RawClient } from "../support/raw_client.ts";
+import { clockOffsetUs } from "../support/clock_probe.ts";
 import { startServer } from "../support/server.ts";
 import { program } from "../support/program.ts";
 import { until } from "../support/until.ts";
@@ -61,25 +62,6 @@ Deno.test(
     }
   },
 );
-
-/** Offset of a worker's server clock from ours, from the fastest of many time probes. */
-async function clockOffsetUs(client: RawClient): Promise<{ offsetUs: number; rttUs: number }> {
-  let best = { offsetUs: 0, rttUs: Infinity };
-  for (let i = 0; i < 60; i++) {
-    const answer = client.next("server/time");
-    const t1 = performance.now() * 1000;
-    client.send("client/time", { client_transmitted: Math.round(t1) });
-    const { payload, arrivedUs: t4 } = await answer;
-    const { server_received: t2, server_transmitted: t3 } = payload as {
-      server_received: number;
-      server_transmitted: number;
-    };
-    const rttUs = t4 - t1 - (t3 - t2);
-    if (rttUs < best.rttUs) best = { offsetUs: (t2 - t1 + t3 - t4) / 2, rttUs };
-    await sleep(5);
-  }
-  return best;
-}
 
 Deno.test(
   "workers answer server/time in one clock: skew between them within 0.1 ms",

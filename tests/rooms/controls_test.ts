@@ -6,19 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { format, RawClient } from "../support/raw_client.ts";
+import { lastController, told } from "../support/controls.ts";
 import { needsNats, startEdge, startNatsServer, startParty } from "./rooms_support.ts";
-
-/** The last value a player was told for `command` (server/command player). */
-function told(client: RawClient, command: "volume" | "mute"): unknown {
-  const commands = client.messagesOf("server/command")
-    .map((m) => m.payload.player as Record<string, unknown>)
-    .filter((p) => p?.command === command);
-  return commands.at(-1)?.[command === "volume" ? "volume" : "mute"];
-}
-
-const lastController = (client: RawClient) =>
-  client.messagesOf("server/state").map((m) => m.payload.controller as Record<string, unknown>)
-    .filter(Boolean).at(-1);
 
 Deno.test({
   name:

@@ -2,7 +2,8 @@
  * What the rooms tests share: a party over a real `nats-server` (origin and edges as real
  * processes, started as a user starts them), and a server clock measured from the test.
  */
-import { RawClient } from "../support/raw_client.ts";
+import { format, RawClient } from "../support/raw_client.ts";
+import { clockOffsetUs as probeClock } from "../support/clock_probe.ts";
 import { type PartyProcess, startEdge, startParty } from "../support/party_process.ts";
 import { type NatsServer, startNatsServer, whyNoNatsServer } from "../support/nats_server.ts";
 import { ignoreUnless } from "../support/skip.ts";
@@ -14,37 +15,12 @@ export const needsNats = { ignore: ignoreUnless(!why, `the rooms (NATS) tests: $
 export { startEdge, startNatsServer, startParty };
 export type { NatsServer, PartyProcess };
 
-/**
- * The offset of a server's clock from ours, from the fastest of many time probes over
- * loopback: what the server's listeners are told its time is.
- */
-export async function clockOffsetUs(
-  baseUrl: string,
-  probes = 60,
-): Promise<{ offsetUs: number; rttUs: number }> {
-  const client = await RawClient.connect(baseUrl, {
-    formats: [{ codec: "pcm", channels: 2, sample_rate: 48000, bit_depth: 16 }],
-  });
+/** The offset of a server's clock from ours, measured over loopback by a listener of its own. */
+export async function clockOffsetUs(baseUrl: string): Promise<{ offsetUs: number; rttUs: number }> {
+  const client = await RawClient.connect(baseUrl, { formats: [format("pcm")] });
   try {
-    await client.waitFor(
-      "server/hello",
-      () => client.messages.some((m) => m.type === "server/hello"),
-    );
-    let best = { offsetUs: 0, rttUs: Infinity };
-    for (let i = 0; i < probes; i++) {
-      const answer = client.next("server/time");
-      const t1 = performance.now() * 1000;
-      client.send("client/time", { client_transmitted: Math.round(t1) });
-      const { payload, arrivedUs: t4 } = await answer;
-      const { server_received: t2, server_transmitted: t3 } = payload as {
-        server_received: number;
-        server_transmitted: number;
-      };
-      const rttUs = t4 - t1 - (t3 - t2);
-      if (rttUs < best.rttUs) best = { offsetUs: (t2 - t1 + t3 - t4) / 2, rttUs };
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    return best;
+    await client.waitFor("server/hello", () => client.messagesOf("server/hello").length > 0);
+    return await probeClock(client);
   } finally {
     await client.close();
   }
