@@ -11,6 +11,7 @@ import {
   type NatsConnection,
   TimeoutError,
 } from "@nats-io/transport-node";
+import { checkServerIdentity, type PeerCertificate } from "node:tls";
 import type { NatsTarget } from "./nats_target.ts";
 
 /** Thrown when the NATS server cannot be used; `message` is the one line to show. */
@@ -34,12 +35,32 @@ export async function connectNats(target: NatsTarget, name: string): Promise<Nat
       reconnectJitter: 100,
       pingInterval: PING_INTERVAL_MS,
       maxPingOut: MAX_PINGS_OUT,
-      ...(target.tls ? { tls: target.tls } : {}),
+      // The transport passes its TLS options on to node:tls, this one included.
+      ...(target.tls ? { tls: { ...target.tls, ...identityCheck(target) } } : {}),
       ...(target.authenticator ? { authenticator: target.authenticator } : {}),
     });
   } catch (error) {
     throw new NatsUnavailableError(explain(error, target));
   }
+}
+
+/**
+ * The client leaves the TLS server name empty for an IP address (SNI forbids one), and Deno's
+ * TLS then checks the certificate against "localhost". The certificate must instead name the
+ * server we dial: one of ours (the same CA-signed certificate, for a cluster's servers).
+ */
+function identityCheck(target: NatsTarget): object {
+  const hosts = target.servers.map((server) => server.slice(0, server.lastIndexOf(":")));
+  return {
+    checkServerIdentity: (_host: string, cert: PeerCertificate): Error | undefined => {
+      let refusal: Error | undefined;
+      for (const host of hosts) {
+        refusal = checkServerIdentity(host.replace(/^\[|\]$/g, ""), cert);
+        if (!refusal) return undefined;
+      }
+      return refusal;
+    },
+  };
 }
 
 function explain(error: unknown, target: NatsTarget): string {

@@ -482,6 +482,22 @@ async function startRelay(port: number) {
   return { port: relayPort, child };
 }
 
+/** clockOffsetUs, with what went wrong told in words (a WebSocket fails with an ErrorEvent). */
+async function probe(room: PartyProcess, name: string) {
+  try {
+    return await clockOffsetUs(room.url);
+  } catch (error) {
+    const why = error instanceof ErrorEvent ? error.message : String(error);
+    const exited = await Promise.race([room.child.status, sleep(0).then(() => undefined)]);
+    throw new Error(
+      `cannot measure the ${name}'s clock at ${room.url}: ${why}` +
+        `${exited ? ` (it exited, code ${exited.code})` : ""}; its log ends: ${
+          room.log().slice(-1500)
+        }`,
+    );
+  }
+}
+
 async function clockRun(
   link: "relay" | "direct",
   run: number,
@@ -510,8 +526,8 @@ async function clockRun(
     for (let atS = o.after; atS <= o.after + o.for; atS += o.every) {
       const dueMs = startedMs + atS * 1000 - performance.now();
       if (dueMs > 0) await sleep(dueMs);
-      const atOrigin = await clockOffsetUs(origin.url);
-      const atEdge = await clockOffsetUs(edge.url);
+      const atOrigin = await probe(origin, "origin");
+      const atEdge = await probe(edge, "edge");
       const rooms = (await status(edge.url)).rooms as
         | { role: string; clock_error_us?: number | null }[]
         | undefined;
@@ -648,6 +664,18 @@ async function main() {
     options: values,
     startedAt: new Date().toISOString(),
   };
+  const path = new URL(
+    values.json ?? `tests/artifacts/edges-${new Date().toISOString().slice(0, 10)}.json`,
+    ROOT,
+  );
+  /** Writes what is known so far (after each part: a later failure keeps the earlier's). */
+  const save = () => {
+    const elapsedS = round((performance.now() - startedMs) / 1000, 0);
+    report.elapsedSeconds = elapsedS;
+    Deno.mkdirSync(new URL(".", path), { recursive: true });
+    Deno.writeTextFileSync(path, JSON.stringify(report, null, 1));
+    return elapsedS;
+  };
 
   if (parts.includes("cpu")) {
     const sizes = list(values.listeners!).map(Number);
@@ -676,6 +704,7 @@ async function main() {
       }
     }
     report.cpu = { results: cpuResults, runs: cpuRuns };
+    save();
     console.log("\nAll CPU tables, together:");
     for (const r of cpuResults) printCpuRows(r.rows, r.ratios);
   }
@@ -687,10 +716,23 @@ async function main() {
       for: Number(values["clock-for"]),
     };
     const runs: Record<"relay" | "direct", ClockRun[]> = { relay: [], direct: [] };
+    const failures: { link: string; run: number; attempt: number; message: string }[] = [];
     console.log("\nEdge clock, run by run (|error| µs per sample):");
     for (let i = 1; i <= Number(values["clock-runs"]); i++) {
       for (const link of ["relay", "direct"] as const) {
-        const r = await clockRun(link, i, o);
+        // An edge that never finds its party (seen once in a while) spoils one attempt: the
+        // run is made again with fresh processes, and the failure kept in the JSON.
+        let r: ClockRun | undefined;
+        for (let attempt = 1; !r && attempt <= 2; attempt++) {
+          try {
+            r = await clockRun(link, i, o);
+          } catch (error) {
+            const message = error instanceof Error ? error.message : String(error);
+            failures.push({ link, run: i, attempt, message });
+            console.log(`- ${link} run ${i}, attempt ${attempt} failed: ${message.slice(0, 400)}`);
+          }
+        }
+        if (!r) continue;
         runs[link].push(r);
         console.log(
           `- ${link} run ${i}: ${r.samples.map((s) => s.errorUs.toFixed(0)).join(", ")} ` +
@@ -700,19 +742,13 @@ async function main() {
         );
       }
     }
-    const rows = [clockRow("relay", runs.relay), clockRow("direct", runs.direct)];
+    const rows = (["relay", "direct"] as const).filter((link) => runs[link].length)
+      .map((link) => clockRow(link, runs[link]));
     printClockRows(rows, o);
-    report.clock = { rows, runs: [...runs.relay, ...runs.direct] };
+    report.clock = { rows, runs: [...runs.relay, ...runs.direct], failures };
   }
 
-  const elapsedS = round((performance.now() - startedMs) / 1000, 0);
-  report.elapsedSeconds = elapsedS;
-  const path = new URL(
-    values.json ?? `tests/artifacts/edges-${new Date().toISOString().slice(0, 10)}.json`,
-    ROOT,
-  );
-  Deno.mkdirSync(new URL(".", path), { recursive: true });
-  Deno.writeTextFileSync(path, JSON.stringify(report, null, 1));
+  const elapsedS = save();
   console.log(`\nTook ${Math.floor(elapsedS / 60)} min ${elapsedS % 60} s. JSON: ${path.pathname}`);
 }
 
