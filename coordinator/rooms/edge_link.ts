@@ -489,7 +489,7 @@ export class EdgeLink {
 
   #onControl(msg: Msg): void {
     try {
-      const message = msg.json<ControlMessage & { from?: string }>();
+      const message = msg.json<ControlMessage>();
       if (message.type === "group-volume" && message.from !== this.#options.id) {
         this.#pool?.broadcastGroupVolume({ volume: message.volume, muted: message.muted });
       }

@@ -127,7 +127,7 @@ export class OriginLink {
 
   /** A controller here set the group's volume: every edge applies it. */
   groupVolume(change: { volume?: number; muted?: boolean }, from = ORIGIN_ROOM_ID): void {
-    const message: ControlMessage & { from: string } = { type: "group-volume", ...change, from };
+    const message: ControlMessage = { type: "group-volume", ...change, from };
     this.#publishJson(this.#subjects.control, JSON.stringify(message));
   }
 

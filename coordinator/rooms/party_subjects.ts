@@ -98,8 +98,13 @@ export interface RoomsMessage {
   rooms: RoomEntry[];
 }
 
-/** What the origin sends on `control`. */
-export type ControlMessage = { type: "group-volume"; volume?: number; muted?: boolean };
+/** What the origin sends on `control`; `from`: the room whose controller set it. */
+export type ControlMessage = {
+  type: "group-volume";
+  volume?: number;
+  muted?: boolean;
+  from: string;
+};
 
 export const ROOM_REPORT_MS = 1_000;
 /** An edge that has not reported for this long is gone (crashed, or cut off). */
