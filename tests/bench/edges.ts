@@ -12,7 +12,13 @@
  * time all of them measure at once (`--settle` s after their joins, about `--seconds` long).
  * Reported in % of one core, from /proc: the origin's process tree (coordinator and its
  * workers), nats-server, each edge, each load generator, and the whole machine (/proc/stat,
- * to tell saturation, ours or another's load). If any (b) run finds the machine 90% busy or a
+ * to tell saturation, ours or another's load), and every second of the run the machine's load.
+ * `--stagger S` starts each room's generator S s after the previous one (each settles as much
+ * less, so all still measure together). Each generator runs with this file as its --preload
+ * (installGapHook): it records every gap a listener sees, so each room's lost chunks are told
+ * by when they fell (before, inside or after the window; within 2 s of the listener's own first
+ * chunk; room-wide or one listener's). `--cases` picks cases (default c,a,b).
+ * If any (b) run finds the machine 90% busy or a
  * late chunk, the `--fallback` size runs as well, in the same way. Before every run it waits
  * (up to `--quiet-wait` s) while others load the machine by more than 15% of a core, and
  * reports that load in the window: a shared machine's numbers say how shared it was.
@@ -28,7 +34,7 @@
  *   deno task bench:edges [--listeners 500] [--fallback 200] [--repeat 3] [--settle 5]
  *                         [--seconds 20] [--clock-runs 3] [--clock-after 10]
  *                         [--clock-every 5] [--clock-for 60] [--parts cpu,clock]
- *                         [--quiet-wait 20]
+ *                         [--quiet-wait 20] [--cases c,a,b] [--stagger 0]
  *                         [--json tests/artifacts/edges-DATE.json]
  */
 import { cpus as osCpus } from "node:os";
@@ -36,11 +42,19 @@ import { parseArgs } from "node:util";
 import { childrenOf, sampleTree, type TreeSample } from "./process_tree.ts";
 import { drain } from "./server_process.ts";
 import { median, percentile } from "./stats.ts";
-import { Listener, type Run } from "./load_generator.ts";
+import type { Listener, Run } from "./load_generator.ts";
 import { type NatsServer, startNatsServer } from "../support/nats_server.ts";
 import { type PartyProcess, startEdge, startParty } from "../support/party_process.ts";
-import { clockOffsetUs, status } from "../rooms/rooms_support.ts";
 import { until } from "../support/until.ts";
+import { WsClient } from "../support/ws_client.ts";
+import { AUDIO_HEADER_BYTES } from "../../protocol/audio_chunk.ts";
+
+// This file is also each load generator's --preload (installGapHook, below): what it imports
+// at the top must neither need more than --allow-net nor run the generator (load_generator.ts
+// is its main module), so those two come in when first used.
+const roomsSupport = () => import("../rooms/rooms_support.ts");
+const status = async (url: string) => (await roomsSupport()).status(url);
+const clockOffsetUs = async (url: string) => (await roomsSupport()).clockOffsetUs(url);
 
 const ROOT = new URL("../../", import.meta.url);
 const here = (file: string) => new URL(file, import.meta.url).pathname;
@@ -50,6 +64,10 @@ const round = (value: number, digits = 1) => Number(value.toFixed(digits));
 /** Every room: one worker, in the process; no mDNS; no cap on listeners. */
 const ROOM_ARGS = ["--no-mdns", "--workers", "1", "--max-clients", "100000"];
 const CORES = navigator.hardwareConcurrency;
+/** Consecutive timestamps step by 60 ms (every codec's unit: load_generator.ts). */
+const CHUNK_US = 60_000;
+/** This machine's wall clock, ms, as every process here reads it (the generators' too). */
+const epochMs = () => performance.timeOrigin + performance.now();
 /** At most this long before each run for another's load to calm down (`--quiet-wait` s). */
 let quietWaitMs = 20_000;
 
@@ -131,15 +149,18 @@ interface GeneratorResult {
 
 interface Generator {
   child: Deno.ChildProcess;
+  /** When it was started, began and ended its window (epoch ms, as lines reached us). */
+  at: { startMs: number; measuringMs: number; measuredMs: number };
   measuring: Promise<void>;
   measured: Promise<void>;
   result: Promise<GeneratorResult>;
+  gaps: Promise<Gap[]>;
 }
 
 function startGenerator(port: number, listeners: number, settle: number, seconds: number) {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
-      ...["run", "--allow-net=127.0.0.1", here("load_generator.ts")],
+      ...["run", "--allow-net=127.0.0.1", "--preload", here("edges.ts"), here("load_generator.ts")],
       ...["--url", `ws://127.0.0.1:${port}/sendspin`, "--listeners", String(listeners)],
       ...["--codec", "opus", "--settle", String(settle), "--seconds", String(seconds)],
     ],
@@ -147,28 +168,40 @@ function startGenerator(port: number, listeners: number, settle: number, seconds
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  const at = { startMs: epochMs(), measuringMs: NaN, measuredMs: NaN };
   const errors = drain(child.stderr);
   const measuring = Promise.withResolvers<void>();
   const measured = Promise.withResolvers<void>();
   const result = Promise.withResolvers<GeneratorResult>();
+  const gaps = Promise.withResolvers<Gap[]>();
   drain(child.stdout, (line) => {
     const message = JSON.parse(line);
-    if (message.event === "measuring") measuring.resolve();
-    else if (message.event === "measured") measured.resolve();
-    else if (message.event === "result") result.resolve(message);
+    if (message.event === "measuring") {
+      at.measuringMs = epochMs();
+      measuring.resolve();
+    } else if (message.event === "measured") {
+      at.measuredMs = epochMs();
+      measured.resolve();
+    } else if (message.event === "result") result.resolve(message);
+    else if (message.event === "gaps") gaps.resolve(message.gaps);
   });
   child.status.then(({ code }) => {
     const why = new Error(`load generator exited ${code}: ${errors.tail}`);
     measuring.reject(why);
     measured.reject(why);
-    setTimeout(() => result.reject(why), 100); // its last line may still be on its way
+    setTimeout(() => {
+      result.reject(why); // its last lines may still be on their way
+      gaps.reject(why);
+    }, 100);
   });
-  for (const p of [measuring, measured, result]) p.promise.catch(() => {});
+  for (const p of [measuring, measured, result, gaps]) p.promise.catch(() => {});
   return {
     child,
+    at,
     measuring: measuring.promise,
     measured: measured.promise,
     result: result.promise,
+    gaps: gaps.promise,
   } satisfies Generator;
 }
 
@@ -186,6 +219,7 @@ interface RoomLoad {
   rssMiB: number;
   generatorCpuPercent: number;
   load: GeneratorResult;
+  gaps: GapReport;
 }
 
 interface CpuRun {
@@ -206,6 +240,10 @@ interface CpuRun {
   /** Before the run, how long we waited for another's load to calm down, s. */
   waitedForQuietS: number;
   saturated: boolean;
+  /** Seconds between one room's generator start and the next's (`--stagger`). */
+  staggerS: number;
+  /** Every second from the first generator's start to the window's end, % of one core. */
+  timeline: { atS: number; machine: number; rooms: number[]; nats: number | null }[];
 }
 
 async function cpuRun(
@@ -214,11 +252,13 @@ async function cpuRun(
   repeat: number,
   settle: number,
   seconds: number,
+  stagger: number,
 ): Promise<CpuRun> {
   let nats: { nats: NatsServer; pid: number } | undefined;
   let origin: PartyProcess | undefined;
   const edges: PartyProcess[] = [];
   const generators: Generator[] = [];
+  let ticker: ReturnType<typeof setInterval> | undefined;
   const waitedForQuietS = await waitForQuiet();
   try {
     if (c !== "c") nats = await startNats();
@@ -237,8 +277,36 @@ async function cpuRun(
     }
     await sleep(1_000);
     const rooms = [origin, ...edges];
-    for (const room of rooms) {
-      generators.push(startGenerator(room.port, listeners, settle, seconds));
+    // Staggered, room i's generator starts i × stagger s after the first and settles as much
+    // less: every generator still measures at the same time, once all have joined.
+    const t0Ms = epochMs();
+    const timeline: CpuRun["timeline"] = [];
+    let last = { rooms: rooms.map((room) => sampleTree([room.child.pid]).cpuSeconds), nats: 0 };
+    last.nats = nats ? sampleTree([nats.pid]).cpuSeconds : 0;
+    let lastMachine = machineTicks();
+    let lastAt = performance.now();
+    ticker = setInterval(() => {
+      const now = performance.now();
+      const dt = (now - lastAt) / 1000;
+      const m = machineTicks();
+      const next = {
+        rooms: rooms.map((room) => sampleTree([room.child.pid]).cpuSeconds),
+        nats: nats ? sampleTree([nats.pid]).cpuSeconds : 0,
+      };
+      timeline.push({
+        atS: round((epochMs() - t0Ms) / 1000, 1),
+        machine: round(((m.busy - lastMachine.busy) / (m.total - lastMachine.total)) * 100 * CORES),
+        rooms: next.rooms.map((cpu, i) => round(((cpu - last.rooms[i]) / dt) * 100)),
+        nats: nats ? round(((next.nats - last.nats) / dt) * 100) : null,
+      });
+      last = next;
+      lastMachine = m;
+      lastAt = now;
+    }, 1_000);
+    for (let i = 0; i < rooms.length; i++) {
+      if (i > 0 && stagger > 0) await sleep(t0Ms + i * stagger * 1000 - epochMs());
+      const ownSettle = settle + (rooms.length - 1 - i) * stagger;
+      generators.push(startGenerator(rooms[i].port, listeners, ownSettle, seconds));
     }
     const sample = () => ({
       rooms: rooms.map((room) => sampleTree([room.child.pid])),
@@ -252,7 +320,13 @@ async function cpuRun(
     const s0 = sample();
     await Promise.race(generators.map((g) => g.measured));
     const s1 = sample();
+    const windowMs: [number, number] = [
+      performance.timeOrigin + s0.at * 1000,
+      performance.timeOrigin + s1.at * 1000,
+    ];
+    clearInterval(ticker);
     const results = await Promise.all(generators.map((g) => g.result));
+    const gaps = await Promise.all(generators.map((g) => g.gaps));
     await Promise.all(generators.map((g) => g.child.status));
     const dt = s1.at - s0.at;
     const pct = (a: TreeSample, b: TreeSample) => round(((b.cpuSeconds - a.cpuSeconds) / dt) * 100);
@@ -267,6 +341,7 @@ async function cpuRun(
       rssMiB: round(s1.rooms[i].rssBytes / 2 ** 20),
       generatorCpuPercent: pct(s0.generators[i], s1.generators[i]),
       load: results[i],
+      gaps: gapReport(gaps[i], listeners, t0Ms, windowMs, generators[i].at),
     });
     const machine = s1.machine.total - s0.machine.total;
     const machineBusyPercent = round(
@@ -288,8 +363,11 @@ async function cpuRun(
       otherLoadPercent: round(Math.max(0, machineBusyPercent - benchTreeCpuPercent)),
       waitedForQuietS,
       saturated: machineBusyPercent >= 0.9 * 100 * CORES || late > 0,
+      staggerS: stagger,
+      timeline,
     };
   } finally {
+    clearInterval(ticker);
     for (const g of generators) {
       try {
         g.child.kill("SIGKILL");
@@ -333,6 +411,11 @@ interface CpuRow {
   originLost: Spread;
   edgeLate: Spread;
   edgeLost: Spread;
+  /** The lost chunks by when they were: before the common window, or inside it. */
+  originLostBeforeWindow: Spread;
+  originLostInWindow: Spread;
+  edgeLostBeforeWindow: Spread;
+  edgeLostInWindow: Spread;
   originTimeP99Ms: Spread;
   generatorCpuPercent: Spread;
   machineBusyPercent: Spread;
@@ -354,6 +437,10 @@ function cpuRow(c: CaseName, runs: CpuRun[]): CpuRow {
     originLost: spread(runs.map((r) => r.origin.load.lost)),
     edgeLate: spread(runs.map((r) => edgeSum(r, (l) => l.load.late))),
     edgeLost: spread(runs.map((r) => edgeSum(r, (l) => l.load.lost))),
+    originLostBeforeWindow: spread(runs.map((r) => r.origin.gaps.lostBeforeWindow)),
+    originLostInWindow: spread(runs.map((r) => r.origin.gaps.lostInWindow)),
+    edgeLostBeforeWindow: spread(runs.map((r) => edgeSum(r, (l) => l.gaps.lostBeforeWindow))),
+    edgeLostInWindow: spread(runs.map((r) => edgeSum(r, (l) => l.gaps.lostInWindow))),
     originTimeP99Ms: spread(runs.map((r) => r.origin.load.timeAnswerMs.p99)),
     generatorCpuPercent: spread(
       runs.map((r) =>
@@ -376,21 +463,24 @@ async function cpuSize(
   repeat: number,
   settle: number,
   seconds: number,
+  cases: CaseName[],
+  stagger: number,
 ): Promise<{ rows: CpuRow[]; ratios: Record<string, Spread>; runs: CpuRun[] }> {
   const runs: Record<CaseName, CpuRun[]> = { c: [], a: [], b: [] };
   console.log(
     `\n${listeners} Opus listeners per room, run by run (CPU in % of one core, ` +
-      `${settle} s settle, ~${seconds} s window):`,
+      `${settle} s settle, ~${seconds} s window, generators ${stagger} s apart):`,
   );
   console.log(
     "| repeat | case | origin CPU % | nats CPU % | edges CPU % | late o/e | lost o/e | " +
+      "lost before window o/e | lost in window o/e | " +
       "origin time p99 ms | load gens CPU % | bench tree CPU % | machine busy % | " +
       "others' load % | waited for quiet s | window s |",
   );
-  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (let i = 1; i <= repeat; i++) {
-    for (const c of ["c", "a", "b"] as const) {
-      const r = await cpuRun(c, listeners, i, settle, seconds);
+    for (const c of cases) {
+      const r = await cpuRun(c, listeners, i, settle, seconds, stagger);
       runs[c].push(r);
       const edgeLate = r.edges.map((e) => e.load.late).join("+") || "-";
       const edgeLost = r.edges.map((e) => e.load.lost).join("+") || "-";
@@ -400,20 +490,51 @@ async function cpuSize(
           `${
             r.edges.map((e) => e.cpuPercent).join(", ") || "-"
           } | ${r.origin.load.late}/${edgeLate} | ` +
-          `${r.origin.load.lost}/${edgeLost} | ${r.origin.load.timeAnswerMs.p99} | ${gens} | ` +
+          `${r.origin.load.lost}/${edgeLost} | ` +
+          `${r.origin.gaps.lostBeforeWindow}/${
+            r.edges.map((e) => e.gaps.lostBeforeWindow).join("+") || "-"
+          } | ` +
+          `${r.origin.gaps.lostInWindow}/${
+            r.edges.map((e) => e.gaps.lostInWindow).join("+") || "-"
+          } | ${r.origin.load.timeAnswerMs.p99} | ${gens} | ` +
           `${r.benchTreeCpuPercent} | ` +
           `${r.machineBusyPercent} of ${100 * CORES}${r.saturated ? " SATURATED" : ""} | ` +
           `${r.otherLoadPercent} | ${r.waitedForQuietS} | ${r.windowSeconds} |`,
       );
+      printGaps(r);
     }
   }
-  const rows = (["c", "a", "b"] as const).map((c) => cpuRow(c, runs[c]));
-  const ratios = {
-    "b/a": ratio(runs.b, runs.a),
-    "a/c": ratio(runs.a, runs.c),
-    "b/c": ratio(runs.b, runs.c),
-  };
+  const rows = cases.map((c) => cpuRow(c, runs[c]));
+  const ratios: Record<string, Spread> = {};
+  for (const [top, bottom] of [["b", "a"], ["a", "c"], ["b", "c"]] as const) {
+    if (runs[top].length && runs[bottom].length) {
+      ratios[`${top}/${bottom}`] = ratio(runs[top], runs[bottom]);
+    }
+  }
   return { rows, ratios, runs: [...runs.c, ...runs.a, ...runs.b] };
+}
+
+/** Per room of a run: when its lost chunks were, and the machine's load second by second. */
+function printGaps(r: CpuRun) {
+  const rooms = [r.origin, ...r.edges];
+  rooms.forEach((room, i) => {
+    const g = room.gaps;
+    console.log(
+      `  - ${i === 0 ? "origin" : `edge ${i}`}: generator started at ${g.generatorStartS} s, ` +
+        `own window ${g.ownWindowS[0]}-${g.ownWindowS[1]} s; lost ${g.lost} (generator: ` +
+        `${room.load.lost}), before/in/after the common window ${g.lostBeforeWindow}/` +
+        `${g.lostInWindow}/${g.lostAfterWindow}, in own window ${g.lostInOwnWindow}; ` +
+        `${g.listenersWithGaps} listeners with gaps; ${g.lostInFirst2sOfListener} within 2 s ` +
+        `of the listener's first chunk; ${g.lostRoomWide} room-wide (a timestamp half the ` +
+        `room missed), ${g.distinctMissingTimestamps} distinct timestamps; by second: ` +
+        showSeconds(g.lostBySecond),
+    );
+  });
+  const busy = r.timeline.filter((t) => t.atS <= r.timeline[0].atS + 40);
+  console.log(
+    `  - machine busy % (of ${100 * CORES}) per second from the first generator's start: ` +
+      busy.map((t) => t.machine.toFixed(0)).join(" "),
+  );
 }
 
 function printCpuRows(rows: CpuRow[], ratios: Record<string, Spread>) {
@@ -424,10 +545,11 @@ function printCpuRows(rows: CpuRow[], ratios: Record<string, Spread>) {
   );
   console.log(
     "| case | origin tree CPU % | nats-server CPU % | edge 1 CPU % | edge 2 CPU % | " +
-      "late origin / edges | lost origin / edges | machine busy % (of " + 100 * CORES +
+      "late origin / edges | lost origin / edges | lost before window o / e | " +
+      "lost in window o / e | origin time p99 ms | machine busy % (of " + 100 * CORES +
       ") | others' load % | saturated runs |",
   );
-  console.log("|---|---|---|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const r of rows) {
     console.log(
       `| ${r.case}: ${r.label} | ${show(r.originCpuPercent)} | ${
@@ -437,13 +559,17 @@ function printCpuRows(rows: CpuRow[], ratios: Record<string, Spread>) {
         `${r.edgeCpuPercent[1] ? show(r.edgeCpuPercent[1]) : "-"} | ` +
         `${show(r.originLate, 0)} / ${r.case === "b" ? show(r.edgeLate, 0) : "-"} | ` +
         `${show(r.originLost, 0)} / ${r.case === "b" ? show(r.edgeLost, 0) : "-"} | ` +
+        `${show(r.originLostBeforeWindow, 0)} / ${
+          r.case === "b" ? show(r.edgeLostBeforeWindow, 0) : "-"
+        } | ` +
+        `${show(r.originLostInWindow, 0)} / ${
+          r.case === "b" ? show(r.edgeLostInWindow, 0) : "-"
+        } | ${show(r.originTimeP99Ms)} | ` +
         `${show(r.machineBusyPercent)} | ${show(r.otherLoadPercent)} | ${r.saturatedRuns} |`,
     );
   }
-  console.log(
-    `Origin CPU ratios, per repeat: (b)/(a) ${show(ratios["b/a"], 2)}; (a)/(c) ` +
-      `${show(ratios["a/c"], 2)}; (b)/(c) ${show(ratios["b/c"], 2)}.`,
-  );
+  const shown = Object.entries(ratios).map(([k, v]) => `(${k.replace("/", ")/(")}) ${show(v, 2)}`);
+  if (shown.length) console.log(`Origin CPU ratios, per repeat: ${shown.join("; ")}.`);
 }
 
 // ---------------------------------------------------------------- part 2: the clock
@@ -518,6 +644,7 @@ async function clockRun(
     const startedMs = performance.now();
     // One Opus listener per room: the party plays, its timeline flows over the edge's link.
     for (const room of [origin, edge]) {
+      const { Listener } = await import("./load_generator.ts");
       const listener = new Listener(listeners.length, "opus", party);
       listeners.push(listener);
       await listener.connect(`ws://127.0.0.1:${room.port}/sendspin`);
@@ -616,6 +743,134 @@ function printClockRows(rows: ClockRow[], o: { after: number; every: number; for
   }
 }
 
+// ---------------------------------------------------------------- when chunks are lost
+
+/**
+ * A gap one listener saw, recorded inside its load generator: when the chunk after it arrived
+ * (epochMs), which listener (its socket's index in joining order), since that listener's first
+ * chunk (ms), how many chunks were missing, and the first missing one's timestamp (server µs).
+ * The generator counts the same gaps, the same way (load_generator.ts `#audio`), over each
+ * listener's whole life; this says when they were.
+ */
+type Gap = [
+  atMs: number,
+  listener: number,
+  sinceFirstChunkMs: number,
+  size: number,
+  fromTs: number,
+];
+
+/**
+ * Installed in a load generator started with `--preload` of this file: wraps WsClient.connect so
+ * every binary message is read as the generator reads it (before it does), and the first
+ * WsClient.close (the generator closes its listeners once it has measured, then emits its
+ * result) emits every gap as one more line: {"event":"gaps","gaps":[Gap...]}.
+ */
+function installGapHook() {
+  const gaps: Gap[] = [];
+  let sockets = 0;
+  const connect = WsClient.connect;
+  WsClient.connect = (url, handlers, options) => {
+    const index = sockets++;
+    let lastTs = NaN;
+    let firstMs = NaN;
+    return connect.call(WsClient, url, {
+      ...handlers,
+      onBinary(bytes, arrivedUs) {
+        if (bytes.byteLength >= AUDIO_HEADER_BYTES) {
+          const ts = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigInt64(1, false));
+          const at = epochMs();
+          if (Number.isNaN(firstMs)) firstMs = at;
+          if (ts - lastTs > CHUNK_US + 1) {
+            const size = Math.round((ts - lastTs) / CHUNK_US) - 1;
+            gaps.push([round(at, 0), index, round(at - firstMs, 0), size, lastTs + CHUNK_US]);
+          }
+          lastTs = ts;
+        }
+        handlers.onBinary(bytes, arrivedUs);
+      },
+    }, options);
+  };
+  const close = WsClient.prototype.close;
+  let emitted = false;
+  WsClient.prototype.close = function () {
+    if (!emitted) {
+      emitted = true;
+      // After the generator's own synchronous close loop and result line.
+      queueMicrotask(() => console.log(JSON.stringify({ event: "gaps", gaps })));
+    }
+    return close.call(this);
+  };
+}
+
+/** Where one room's lost chunks fell, from its generator's gaps. */
+interface GapReport {
+  /** The sum of the gaps' sizes (should equal the generator's own `lost`). */
+  lost: number;
+  /** Before, inside and after the window all generators measured together. */
+  lostBeforeWindow: number;
+  lostInWindow: number;
+  lostAfterWindow: number;
+  /** Inside this generator's own window (the same as the common one unless staggered). */
+  lostInOwnWindow: number;
+  listenersWithGaps: number;
+  /** Lost within 2 s of the listener's own first chunk (its join), and later. */
+  lostInFirst2sOfListener: number;
+  /** Lost chunks whose timestamp at least half the room's listeners missed (room-wide). */
+  lostRoomWide: number;
+  distinctMissingTimestamps: number;
+  /** Lost chunks per second since the first generator of the run started ("s": count). */
+  lostBySecond: Record<string, number>;
+  /** When this room's generator started, its window began and ended, s since that start. */
+  generatorStartS: number;
+  ownWindowS: [number, number];
+}
+
+function gapReport(
+  gaps: Gap[],
+  listeners: number,
+  t0Ms: number,
+  window: [number, number],
+  own: { startMs: number; measuringMs: number; measuredMs: number },
+): GapReport {
+  const sum = (f: (g: Gap) => boolean) => gaps.reduce((n, g) => n + (f(g) ? g[3] : 0), 0);
+  const missedBy = new Map<number, number>();
+  for (const g of gaps) {
+    for (let k = 0; k < g[3]; k++) {
+      const ts = g[4] + k * CHUNK_US;
+      missedBy.set(ts, (missedBy.get(ts) ?? 0) + 1);
+    }
+  }
+  let roomWide = 0;
+  for (const n of missedBy.values()) if (n >= listeners / 2) roomWide += n;
+  const bySecond: Record<string, number> = {};
+  for (const g of gaps) {
+    const s = String(Math.floor((g[0] - t0Ms) / 1000));
+    bySecond[s] = (bySecond[s] ?? 0) + g[3];
+  }
+  return {
+    lost: sum(() => true),
+    lostBeforeWindow: sum((g) => g[0] < window[0]),
+    lostInWindow: sum((g) => g[0] >= window[0] && g[0] <= window[1]),
+    lostAfterWindow: sum((g) => g[0] > window[1]),
+    lostInOwnWindow: sum((g) => g[0] >= own.measuringMs && g[0] <= own.measuredMs),
+    listenersWithGaps: new Set(gaps.map((g) => g[1])).size,
+    lostInFirst2sOfListener: sum((g) => g[2] <= 2_000),
+    lostRoomWide: roomWide,
+    distinctMissingTimestamps: missedBy.size,
+    lostBySecond: bySecond,
+    generatorStartS: round((own.startMs - t0Ms) / 1000, 2),
+    ownWindowS: [
+      round((own.measuringMs - t0Ms) / 1000, 2),
+      round((own.measuredMs - t0Ms) / 1000, 2),
+    ],
+  };
+}
+
+/** "s:count" of the seconds that lost chunks, e.g. "3:120 4:310". */
+const showSeconds = (bySecond: Record<string, number>) =>
+  Object.entries(bySecond).map(([s, n]) => `${s}:${n}`).join(" ") || "none";
+
 // ---------------------------------------------------------------- main
 
 async function natsServerVersion(): Promise<string> {
@@ -643,6 +898,8 @@ async function main() {
       "clock-for": { type: "string", default: "60" },
       parts: { type: "string", default: "cpu,clock" },
       "quiet-wait": { type: "string", default: "20" },
+      cases: { type: "string", default: "c,a,b" },
+      stagger: { type: "string", default: "0" },
       json: { type: "string" },
     },
   });
@@ -653,6 +910,12 @@ async function main() {
   const repeat = Number(values.repeat);
   const settle = Number(values.settle);
   const seconds = Number(values.seconds);
+  const stagger = Number(values.stagger);
+  const cases = list(values.cases!) as CaseName[];
+  for (const c of cases) {
+    if (!(c in CASES)) throw new Error(`--cases: ${c} is not one of ${Object.keys(CASES)}`);
+  }
+  if (!(stagger >= 0)) throw new Error(`--stagger must be 0 or more seconds, not ${stagger}`);
   const cpu = osCpus()[0]?.model ?? "unknown CPU";
   const natsVersion = await natsServerVersion();
   console.log(
@@ -690,14 +953,15 @@ async function main() {
       const n = sizes[i];
       if (done.has(n)) continue;
       done.add(n);
-      const { rows, ratios, runs } = await cpuSize(n, repeat, settle, seconds);
+      const { rows, ratios, runs } = await cpuSize(n, repeat, settle, seconds, cases, stagger);
       printCpuRows(rows, ratios);
       cpuResults.push({ listenersPerRoom: n, rows, ratios });
       cpuRuns.push(...runs);
       const fallback = Number(values.fallback);
-      if (rows[2].saturatedRuns > 0 && fallback && !done.has(fallback) && fallback < n) {
+      const b = rows.find((r) => r.case === "b");
+      if (b && b.saturatedRuns > 0 && fallback && !done.has(fallback) && fallback < n) {
         console.log(
-          `\n${n} per room: ${rows[2].saturatedRuns} of ${repeat} runs of (b) saturated (machine ` +
+          `\n${n} per room: ${b.saturatedRuns} of ${repeat} runs of (b) saturated (machine ` +
             `>= 90% busy, or a late chunk): running ${fallback} per room as well.`,
         );
         sizes.push(fallback);
@@ -750,6 +1014,10 @@ async function main() {
 
   const elapsedS = save();
   console.log(`\nTook ${Math.floor(elapsedS / 60)} min ${elapsedS % 60} s. JSON: ${path.pathname}`);
+}
+
+if (!import.meta.main && Deno.mainModule === new URL("./load_generator.ts", import.meta.url).href) {
+  installGapHook();
 }
 
 if (import.meta.main) {
