@@ -42,6 +42,7 @@ import { parseArgs } from "node:util";
 import { childrenOf, sampleTree, type TreeSample } from "./process_tree.ts";
 import { drain } from "./server_process.ts";
 import { median, percentile } from "./stats.ts";
+import type { GeneratorResult } from "./listeners.ts";
 import type { Listener, Run } from "./load_generator.ts";
 import { type NatsServer, startNatsServer } from "../support/nats_server.ts";
 import { type PartyProcess, startEdge, startParty } from "../support/party_process.ts";
@@ -133,19 +134,6 @@ function machineTicks(): { busy: number; total: number } {
 }
 
 // ---------------------------------------------------------------- part 1: CPU
-
-interface GeneratorResult {
-  listeners: number;
-  withAudio: number;
-  closedEarly: Record<string, number>;
-  chunks: number;
-  expectedChunks: number;
-  late: number;
-  lost: number;
-  leadMs: { p1: number; p50: number };
-  timeAnswerMs: { probes: number; timeouts: number; p50: number; p99: number; max: number };
-  firstChunkMs: { p50: number; p99: number; max: number };
-}
 
 interface Generator {
   child: Deno.ChildProcess;

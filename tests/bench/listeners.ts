@@ -30,7 +30,8 @@ const ROOT = new URL("../../", import.meta.url);
 const here = (file: string) => new URL(file, import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface GeneratorResult {
+/** What load_generator.ts prints when it is done (one JSON line). */
+export interface GeneratorResult {
   listeners: number;
   withAudio: number;
   closedEarly: Record<string, number>;
