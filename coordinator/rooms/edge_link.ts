@@ -83,6 +83,10 @@ export class EdgeLink {
   #roomTimer?: ReturnType<typeof setTimeout>;
   #timers: ReturnType<typeof setInterval>[] = [];
   #clockWarned = false;
+  /** The origin's segment of the last chunk, and this room's, which also changes after a gap. */
+  #originSegment = -1;
+  #segment = 0;
+  #discontinuous = false;
   /** The offset (party time minus ours) the workers last calibrated to. */
   #toldOffsetUs = 0;
   #originSilent = false;
@@ -343,8 +347,11 @@ export class EdgeLink {
     const pool = this.#pool!;
     switch (message.type) {
       case "chunk":
+        if (message.segment !== this.#originSegment || this.#discontinuous) this.#segment++;
+        this.#originSegment = message.segment;
+        this.#discontinuous = false;
         pool.broadcastChunk({
-          segment: message.segment,
+          segment: this.#segment,
           playAtUs: this.clock.toParty(message.playAtUs),
           format: message.format,
           pcm: message.pcm,
@@ -375,9 +382,7 @@ export class EdgeLink {
   async #catchUp(): Promise<void> {
     try {
       for (const heard of await this.#readStream()) {
-        if (this.#judge(heard) !== "new-timeline" && this.#judgeTakeOrSkip(heard)) {
-          this.#take(heard);
-        }
+        if (this.#judge(heard) !== "new-timeline") this.#takeOverGap(heard);
       }
     } catch (error) {
       this.#options.log.warn(`catching up from the stream failed: ${(error as Error).message}`);
@@ -391,17 +396,24 @@ export class EdgeLink {
         this.#held.push(heard, ...held.slice(held.indexOf(heard) + 1));
         return this.#newTimeline(heard.headers!.get(TIMELINE_HEADER));
       }
-      if (verdict === "gap") {
-        const missed = Number(heard.headers!.get(SEQ_HEADER)) - (this.#order.lastSeq ?? 0) - 1;
-        this.#options.log.warn(`${missed} timeline messages were lost while NATS was away`);
-      }
-      if (verdict !== "seen") this.#take(heard);
+      this.#takeOverGap(heard);
     }
   }
 
-  /** During catch-up: the next ones are taken; a gap inside the stream is passed over. */
-  #judgeTakeOrSkip(heard: Heard): boolean {
-    return this.#judge(heard) !== "seen";
+  /**
+   * Takes `heard` unless already taken, passing over a gap before it with one line: the
+   * audio after a gap starts a segment of its own on this room's workers, which count a
+   * segment's time from its first chunk (else the audio after the gap would play early).
+   */
+  #takeOverGap(heard: Heard): void {
+    const verdict = this.#judge(heard);
+    if (verdict === "seen") return;
+    if (verdict === "gap") {
+      const missed = Number(heard.headers!.get(SEQ_HEADER)) - (this.#order.lastSeq ?? 0) - 1;
+      this.#options.log.warn(`${missed} timeline messages were lost while NATS was away`);
+      this.#discontinuous = true;
+    }
+    this.#take(heard);
   }
 
   /** Everything the stream holds now, oldest first. */
