@@ -30,11 +30,13 @@ import {
   ROOM_EXPIRY_MS,
   ROOM_REPORT_MS,
   type RoomEntry,
+  roomEntryFrom,
   type RoomsMessage,
   SEQ_HEADER,
   STREAM_MAX_AGE_MS,
   STREAM_MAX_BYTES,
   TIMELINE_HEADER,
+  volumeChangeFrom,
 } from "./party_subjects.ts";
 
 /** The origin's own entry in the room list. */
@@ -71,6 +73,8 @@ export class OriginLink {
   #lastEndUs = 0;
   #nowPlaying?: NowPlaying;
   #edges = new Map<string, { entry: RoomEntry; seenMs: number }>();
+  /** Edge subjects that sent something that was not an edge's message. */
+  #refused = new Set<string>();
   #roomsTimer?: ReturnType<typeof setTimeout>;
   #ticker: ReturnType<typeof setInterval>;
 
@@ -241,16 +245,16 @@ export class OriginLink {
 
   #onEdge(msg: Msg): void {
     const { log, pool } = this.#options;
-    let message: EdgeMessage;
+    let message: EdgeMessage | undefined;
     try {
       message = msg.json<EdgeMessage>();
     } catch {
-      return log.warn(`an edge sent something that is not JSON on ${msg.subject}`);
+      message = undefined;
     }
     switch (message?.type) {
       case "room": {
-        const { room } = message;
-        if (typeof room?.id !== "string" || typeof room.total !== "number") return;
+        const room = roomEntryFrom(message.room);
+        if (!room) break;
         const known = this.#edges.get(room.id);
         if (!known) log.info(`Edge joined: ${room.name} (${room.id})`);
         const changed = !known || JSON.stringify(known.entry) !== JSON.stringify(room);
@@ -259,23 +263,28 @@ export class OriginLink {
         return;
       }
       case "gone": {
-        const known = this.#edges.get(message.id);
+        const known = this.#edges.get(String(message.id));
         if (!known) return;
         log.info(`Edge left: ${known.entry.name} (${message.id})`);
-        this.#edges.delete(message.id);
+        this.#edges.delete(String(message.id));
         return this.#edgesChanged();
       }
       case "command":
-        if (!PARTY_COMMANDS.includes(message.command)) {
-          return log.warn(`an edge sent an unknown command: ${message.command}`);
+        if (!PARTY_COMMANDS.includes(message.command) || typeof message.clientId !== "string") {
+          break;
         }
         return this.#options.onCommand(message.command, message.clientId);
       case "group-volume": {
-        const { volume, muted } = message;
-        pool.broadcastGroupVolume({ volume, muted });
-        return this.groupVolume({ volume, muted }, msg.subject.split(".").at(-1));
+        const change = volumeChangeFrom(message);
+        if (!change) break;
+        pool.broadcastGroupVolume(change);
+        return this.groupVolume(change, msg.subject.split(".").at(-1));
       }
     }
+    // Once per subject: a broken or hostile edge must not flood the log.
+    if (this.#refused.has(msg.subject)) return;
+    this.#refused.add(msg.subject);
+    log.warn(`ignored what ${msg.subject} sent: not an edge's message (said once per edge)`);
   }
 
   #edgesChanged(): void {

@@ -109,3 +109,59 @@ export type ControlMessage = {
 export const ROOM_REPORT_MS = 1_000;
 /** An edge that has not reported for this long is gone (crashed, or cut off). */
 export const ROOM_EXPIRY_MS = 5_000;
+
+const MAX_WORKERS_REPORTED = 64;
+const MAX_NAME_LENGTH = 200;
+
+/**
+ * An edge's room report as it came over NATS, checked field by field and copied (nothing
+ * else of what it sent goes on); undefined if it is not one.
+ */
+export function roomEntryFrom(value: unknown): RoomEntry | undefined {
+  const room = value as Partial<Record<keyof RoomEntry, unknown>> | undefined;
+  const count = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
+  const players = room?.players as Record<string, unknown> | undefined;
+  const clock = room?.clock as Record<string, unknown> | null | undefined;
+  const ok = typeof room?.id === "string" && isSubjectToken(room.id) &&
+    typeof room.name === "string" && room.name.length <= MAX_NAME_LENGTH &&
+    count(room.total) && count(room.rejected) && Array.isArray(room.perWorker) &&
+    room.perWorker.length <= MAX_WORKERS_REPORTED && room.perWorker.every(count) &&
+    count(players?.count) && count(players?.muted) && Number.isFinite(players?.volumeSum);
+  if (!ok) return undefined;
+  const micros = (x: unknown) => typeof x === "number" && x >= 0 ? x : Infinity; // null: none yet
+  return {
+    id: room.id as string,
+    name: room.name as string,
+    role: "edge",
+    total: room.total as number,
+    perWorker: [...room.perWorker as number[]],
+    rejected: room.rejected as number,
+    players: {
+      count: players!.count as number,
+      volumeSum: players!.volumeSum as number,
+      muted: players!.muted as number,
+    },
+    ...(clock
+      ? { clock: { errorUs: micros(clock.errorUs), roundTripUs: micros(clock.roundTripUs) } }
+      : {}),
+  };
+}
+
+/** A group volume as it came over NATS: 0-100 and a mute flag, each optional. */
+export function volumeChangeFrom(value: unknown): { volume?: number; muted?: boolean } | undefined {
+  const change = value as { volume?: unknown; muted?: unknown } | undefined;
+  const volume = change?.volume;
+  const muted = change?.muted;
+  if (
+    volume !== undefined &&
+    !(Number.isInteger(volume) && (volume as number) >= 0 && (volume as number) <= 100)
+  ) {
+    return undefined;
+  }
+  if (muted !== undefined && typeof muted !== "boolean") return undefined;
+  if (volume === undefined && muted === undefined) return undefined;
+  return {
+    ...(volume !== undefined ? { volume: volume as number } : {}),
+    ...(muted !== undefined ? { muted: muted as boolean } : {}),
+  };
+}

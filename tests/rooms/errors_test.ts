@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { connect } from "@nats-io/transport-node";
 import { runProgram } from "../support/program.ts";
 import { TestClient } from "../support/sendspin_client.ts";
-import { needsNats, startEdge, startNatsServer, startParty } from "./rooms_support.ts";
+import { needsNats, startEdge, startNatsServer, startParty, status } from "./rooms_support.ts";
 
 const README = new URL("../../README.md", import.meta.url);
 
@@ -170,6 +170,45 @@ Deno.test({
       await stranger.close().catch(() => {});
       await listener.close();
       await edge.stop();
+      await origin.stop();
+      await nats.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "junk on the edges' subject: the origin says so once and its party plays on",
+  ...needsNats,
+  fn: async () => {
+    const nats = await startNatsServer();
+    const origin = await startParty(["--demo", "--no-mdns", "--edges", nats.url]);
+    const listener = await TestClient.connect(origin.url, { name: "origin listener" });
+    const intruder = await connect({ servers: `${nats.host}:${nats.port}` });
+    try {
+      const party = /\(party (\S+)\)/.exec(origin.output())?.[1];
+      assert.ok(party, "the banner names the party");
+      const subject = `sendspin.party.${party}.edge.intruder`;
+      const junk = [
+        "not json",
+        "null",
+        JSON.stringify({ type: "room", room: { id: "x", total: 1e9 } }),
+        JSON.stringify({
+          type: "room",
+          room: { id: "x", name: "x", total: 1, perWorker: [1], rejected: 0 },
+        }),
+        JSON.stringify({ type: "group-volume", volume: 1e9 }),
+        JSON.stringify({ type: "command", command: "rm -rf", clientId: "x" }),
+        JSON.stringify({ type: "gone", id: { toString: null } }),
+      ];
+      for (let i = 0; i < 50; i++) for (const text of junk) intruder.publish(subject, text);
+      await intruder.flush();
+      await listener.waitFor("the party plays on", () => listener.chunks.length >= 40);
+      const said = origin.log().split("\n").filter((line) => line.includes("intruder"));
+      assert.equal(said.length, 1, said.join("\n"));
+      assert.equal((await status(origin.url)).total_clients, 1, "no junk counted as guests");
+    } finally {
+      await intruder.close();
+      await listener.close();
       await origin.stop();
       await nats.stop();
     }
