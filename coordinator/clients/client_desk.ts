@@ -27,7 +27,8 @@ export interface ClientDeskOptions {
   tokens?: string[];
 }
 
-type Presence = "approval" | "pairing" | "playing" | "pairing-now";
+/** What its connection does, as its worker last said. */
+type Presence = "approval" | "pairing" | "playing";
 
 interface Known {
   number: number;
@@ -37,7 +38,11 @@ interface Known {
   /** Connected, and how; undefined when it left. */
   presence?: Presence;
   trust?: string;
-  method?: PairMethod;
+  /**
+   * The pairing attempt the operator started, until it ends. Apart from presence: a worker's
+   * word on the connection, still on its way when the operator types, must not end it.
+   */
+  attempt?: PairMethod;
   /** The worker that holds its connection. */
   worker: number;
 }
@@ -129,7 +134,7 @@ export class ClientDesk {
 
   left(clientId: string): void {
     const known = this.#known.get(clientId);
-    if (known) known.presence = undefined;
+    if (known) known.presence = known.attempt = undefined;
   }
 
   /** A worker's word on a pairing attempt. */
@@ -169,8 +174,7 @@ export class ClientDesk {
       case "paired":
         return this.#paired(known, psk!);
       case "ended":
-        // Until the worker says whether it waits or plays again (right after this).
-        if (known.presence === "pairing-now") known.presence = "approval";
+        known.attempt = undefined;
         return this.#finish(known, {
           ok: false,
           line: `pairing ${who} ended: ${detail}; type "p ${known.number}" to try again`,
@@ -313,8 +317,7 @@ export class ClientDesk {
   }
 
   #start(known: Known, method: PairMethod, secret?: string): string {
-    known.presence = "pairing-now";
-    known.method = method;
+    known.attempt = method;
     this.options.sendTo(known.worker, {
       type: "pair",
       clientId: known.clientId,
@@ -326,7 +329,7 @@ export class ClientDesk {
 
   #code(which: string, text: string): string {
     const known = this.#find(which);
-    if (!known || known.presence !== "pairing-now") {
+    if (!known?.attempt) {
       throw new Refused(`no pairing under way with ${which || "a client"}: type "p N" first`);
     }
     // Digits (with spaces or hyphens) are a typed code; anything else a scanned QR token.
@@ -339,7 +342,7 @@ export class ClientDesk {
 
   #cancel(which: string): string {
     const known = this.#find(which);
-    if (!known || known.presence !== "pairing-now") {
+    if (!known?.attempt) {
       throw new Refused(`no pairing under way with ${which}`);
     }
     this.options.sendTo(known.worker, { type: "pair-cancel", clientId: known.clientId });
@@ -367,7 +370,7 @@ export class ClientDesk {
     for (const known of this.#known.values()) {
       const where = known.presence === undefined
         ? "not connected"
-        : known.presence === "pairing-now"
+        : known.attempt
         ? "pairing"
         : known.presence === "playing"
         ? "playing"
@@ -393,7 +396,8 @@ export class ClientDesk {
 
   #paired(known: Known, psk: string): void {
     const { pairings, approvals } = this.options;
-    pairings.add(known.clientId, known.name, psk, known.method ?? "pairing_psk");
+    pairings.add(known.clientId, known.name, psk, known.attempt ?? "pairing_psk");
+    known.attempt = undefined;
     this.#tokens.delete(known.clientId);
     if (approvals.discard(known.clientId)) this.#sendApprovals();
     this.options.broadcast({ type: "pairings", clients: pairings.forWorkers() });

@@ -18,6 +18,7 @@ import {
   opts,
   records,
   Speaker,
+  withConsole,
 } from "./support.ts";
 
 const CHUNK_US = 60_000;
@@ -60,8 +61,10 @@ Deno.test(
       await assertRefused(client);
       return { client, number: await numberOf(party, s.name) };
     };
+    const step = (name: string, fn: () => void | Promise<void>) =>
+      t.step(name, () => withConsole(party, fn));
     try {
-      await t.step(
+      await step(
         "a wrong fixed code: the speaker aborts (pairing_code_mismatch); then the right one pairs",
         async () => {
           const s = speaker(fixed());
@@ -82,7 +85,7 @@ Deno.test(
         },
       );
 
-      await t.step(
+      await step(
         "a wrong shown code: a new round (client/pair-retry), the same code, then it pairs",
         async () => {
           const s = speaker(dynamic());
@@ -102,7 +105,7 @@ Deno.test(
         },
       );
 
-      await t.step(
+      await step(
         "a tampered client_kc: the server aborts (pairing_code_mismatch), the speaker stays",
         async () => {
           const s = speaker(fixed("client_kc"));
@@ -119,7 +122,7 @@ Deno.test(
       );
 
       for (const tamper of ["low_order_share", "wrapped_psk"] as const) {
-        await t.step(
+        await step(
           `a tampered ${tamper} (fixed code) is a protocol error: a silent close`,
           async () => {
             const s = speaker(fixed(tamper));
@@ -135,7 +138,7 @@ Deno.test(
       }
 
       for (const tamper of ["wrapped_nonce", "commit", "future_index", "second_init"] as const) {
-        await t.step(`${tamper} (shown code) is a protocol error: a silent close`, async () => {
+        await step(`${tamper} (shown code) is a protocol error: a silent close`, async () => {
           const s = speaker(dynamic(tamper));
           const { client, number } = await arrive(s);
           await party.type(`p ${number}`);
@@ -146,7 +149,7 @@ Deno.test(
         });
       }
 
-      await t.step("a replayed pairing message closes the connection silently", async () => {
+      await step("a replayed pairing message closes the connection silently", async () => {
         const s = speaker(fixed());
         const { client, number } = await arrive(s);
         await party.type(`p ${number} ${STATIC_CODE}`);
@@ -158,7 +161,7 @@ Deno.test(
         await assertClosedSilently(client);
       });
 
-      await t.step(
+      await step(
         "a speaker holding back, then giving up (attempt_timeout); an operator's cancel",
         async () => {
           const s = speaker({
@@ -195,7 +198,7 @@ Deno.test(
         },
       );
 
-      await t.step(
+      await step(
         "a client that pairs twice: the new pairing replaces the first record",
         async () => {
           const s = speaker(dynamic());
@@ -214,7 +217,7 @@ Deno.test(
         },
       );
 
-      await t.step("two speakers pairing at once both pair", async () => {
+      await step("two speakers pairing at once both pair", async () => {
         const a = speaker(dynamic());
         const b = speaker(dynamic());
         const first = await arrive(a);
@@ -232,7 +235,7 @@ Deno.test(
         await b.disconnect();
       });
 
-      await t.step(
+      await step(
         "a token for another client is refused in one line; nothing starts",
         async () => {
           const a = speaker({});
@@ -251,7 +254,7 @@ Deno.test(
         },
       );
 
-      await t.step(
+      await step(
         "a speaker that lost its pairing: the console says so and it pairs again",
         async () => {
           const s = speaker(dynamic());
@@ -277,7 +280,7 @@ Deno.test(
         },
       );
 
-      await t.step("the steady listeners lost nothing", () => {
+      await step("the steady listeners lost nothing", () => {
         assertContiguous(steadyLegacy.chunks.map((c) => c.playAtUs), "the legacy listener");
         assertContiguous(steadyEncrypted.chunks.map((c) => c.playAtUs), "the encrypted listener");
         assert.ok(steadyLegacy.chunks.length > 100 && steadyEncrypted.chunks.length > 100);

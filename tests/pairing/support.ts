@@ -66,6 +66,21 @@ export async function assertPlaysPaired(client: EncryptedClient, chunks = 10): P
   assert.deepEqual(client.faults, [], client.describe());
 }
 
+/** Runs `fn`; a failure carries the party's last console lines, what the operator saw. */
+export async function withConsole(
+  party: PartyProcess,
+  fn: () => void | Promise<void>,
+): Promise<void> {
+  try {
+    await fn();
+  } catch (error) {
+    const tail = party.log().trimEnd().split("\n").slice(-25).join("\n");
+    throw new Error(`${(error as Error).message}\nthe party's console, last lines:\n${tail}`, {
+      cause: error,
+    });
+  }
+}
+
 /** Waits for a console line matching `pattern`; returns its console number if it has one. */
 export async function consoleLine(party: PartyProcess, pattern: RegExp): Promise<string> {
   await until(`the console says ${pattern}`, () => pattern.test(party.log()), {

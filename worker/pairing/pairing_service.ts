@@ -58,11 +58,16 @@ export class PairingService {
     const session = this.#encryptedSessions(clientId).at(-1);
     if (!session) return; // another worker holds it
     const name = session.displayName;
-    const say = (detail: string) => this.options.report(clientId, name, "note", detail);
+    const { report } = this.options;
     const offer = session.hello?.pair_offer;
-    if (!offer?.methods.includes(method)) return say(`it does not offer ${method} now`);
+    // Not started: "ended", so the coordinator stops waiting for this attempt.
+    if (!offer?.methods.includes(method)) {
+      return report(clientId, name, "ended", `it does not offer ${method} now`);
+    }
     const running = this.#attempts.get(clientId);
-    if (running && !running.over) return say("it is already pairing: cancel that first");
+    if (running && !running.over) {
+      return report(clientId, name, "note", "it is already pairing: cancel that first");
+    }
     const connection = session.connection as EncryptedConnection;
     const attempt = new PairingAttempt({
       link: connection,

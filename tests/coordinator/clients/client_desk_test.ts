@@ -152,3 +152,18 @@ Deno.test("a lost pairing is named from the record, with what to type", () => {
     /^\[1\] "Kitchen" \(id AQEBAQEB\) lost its pairing with this server .*type "p 1" to pair it again$/,
   );
 });
+
+Deno.test("a worker's word still on its way does not end a pairing the operator just started", () => {
+  const { desk: d, sent } = desk();
+  d.joined(0, KITCHEN, "Kitchen", "paired", ["dynamic_pairing_code"]);
+  run(d, "p 1");
+  // The "joined" of its first pairing's re-handshake, read after the operator's second "p".
+  d.joined(0, KITCHEN, "Kitchen", "paired", ["dynamic_pairing_code"]);
+  d.pairing(0, KITCHEN, "Kitchen", "code", "1/digits");
+  assert.equal(run(d, "c 1 123-456"), "");
+  assert.deepEqual(sent.at(-1), { type: "pair-code", clientId: KITCHEN, code: "123456" });
+  assert.match(run(d, "l"), /\[1\] "Kitchen" .*, pairing$/);
+  d.pairing(0, KITCHEN, "Kitchen", "ended", "it does not offer dynamic_pairing_code now");
+  assert.match(run(d, "c 1 123-456"), /^no pairing under way with 1: type "p N" first$/);
+  assert.match(run(d, "l"), /\[1\] "Kitchen" .*, playing$/);
+});
