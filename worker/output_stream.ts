@@ -43,6 +43,8 @@ export class OutputStream {
   #endLimitUs = Infinity;
 
   #encoder!: Encoder;
+  /** Until the encoder can encode (`Encoder.ready`); the backlog waits for it. */
+  #starting?: Promise<void>;
 
   constructor(readonly format: AudioFormat, readonly options: OutputStreamOptions) {
     this.#startEncoder();
@@ -72,12 +74,21 @@ export class OutputStream {
     this.#drainBacklogSoon();
   }
 
+  /**
+   * The next slice, once the encoder can encode: one still starting (libopus loading) would
+   * only hold the backlog, then encode all of it in one go once ready, and hold this worker's
+   * event loop (every listener's time answers and sends) for as long.
+   */
   #drainBacklogSoon() {
+    if (this.#starting) {
+      this.#starting.then(() => this.#drainBacklogSoon());
+      return;
+    }
     setTimeout(() => {
       if (this.#closed) return;
       const until = performance.now() + BACKLOG_SLICE_MS;
       try {
-        while (this.#backlog.length && performance.now() < until) {
+        while (this.#backlog.length && performance.now() < until && !this.#starting) {
           this.#encode(this.#backlog.shift()!);
         }
       } catch (error) {
@@ -129,8 +140,9 @@ export class OutputStream {
   #startEncoder() {
     const encoder = this.options.makeEncoder(this.format);
     this.#encoder = encoder;
-    encoder.ready?.then(() => {
+    this.#starting = encoder.ready?.then(() => {
       if (this.#closed || this.#encoder !== encoder) return;
+      this.#starting = undefined;
       try {
         this.#publish(encoder.takeHeld?.() ?? []);
       } catch (error) {

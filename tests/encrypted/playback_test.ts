@@ -25,7 +25,14 @@ const SUITES = ["25519_ChaChaPoly_SHA256", "25519_AESGCM_SHA256"] as const;
 function assertContiguous(client: EncryptedClient, what: string) {
   const stamps = client.chunks.map((c) => c.playAtUs);
   for (let i = 1; i < stamps.length; i++) {
-    assert.equal(stamps[i] - stamps[i - 1], CHUNK_US, `${what}: step at chunk ${i}`);
+    const around = client.chunks.slice(Math.max(0, i - 3), i + 3).map((c) =>
+      `${c.playAtUs} (arrived ${c.arrivedUs.toFixed(0)})`
+    );
+    assert.equal(
+      stamps[i] - stamps[i - 1],
+      CHUNK_US,
+      `${what}: step at chunk ${i}: ${around.join(", ")}; ${client.describe()}`,
+    );
   }
 }
 
@@ -42,7 +49,8 @@ for (const suite of SUITES) {
         const warmUp = await RawClient.connect(party.url, { formats: [f("pcm")] });
         try {
           await warmUp.waitFor("the party plays", () => warmUp.chunks.length > 20);
-          for (const codec of ["pcm", "flac", "opus", "pcm", "flac", "opus"] as const) {
+          const codecs = ["pcm", "flac", "opus", "pcm", "flac", "opus"] as const;
+          for (const codec of codecs) {
             clients.push(await EncryptedClient.connect(party.url, { suite, formats: [f(codec)] }));
           }
           const status = await untilValue(
@@ -55,7 +63,7 @@ for (const suite of SUITES) {
           assert.match(clients[0].serverId, /^[A-Za-z0-9_-]{43}$/);
           assert.match(party.output(), new RegExp(`Server id ${clients[0].serverId.slice(0, 8)}`));
           assert.equal(status.workers.length, workers);
-          for (const client of clients) {
+          for (const [i, client] of clients.entries()) {
             assert.equal(client.matchedPsk, "sn", "an unpaired client: the Sentinel PSK");
             assert.deepEqual(client.activations[0], {
               activities: ["playback"],
@@ -63,7 +71,7 @@ for (const suite of SUITES) {
             });
             await client.waitFor("40 chunks", () => client.chunks.length >= 40);
             assert.deepEqual(client.faults, [], client.describe());
-            assertContiguous(client, suite);
+            assertContiguous(client, `${suite}, listener ${i} (${codecs[i]})`);
             const start = client.messagesOf("stream/start")[0].payload;
             assert.equal(typeof start.server_transmitted, "number", "stream/start is stamped");
           }

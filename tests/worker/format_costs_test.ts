@@ -81,6 +81,46 @@ Deno.test("a new encoder's backlog: the urgent part at once, the rest in slices,
   stream.close();
 });
 
+Deno.test("a starting Opus encoder: the backlog waits for libopus, then goes in slices", async () => {
+  const clock = { us: 0, nowUs: () => clock.us };
+  /** Which task published each chunk: all framed in one run of the event loop share a number. */
+  const tasks: number[] = [];
+  let task = 0;
+  let inTask = false;
+  const stream = new OutputStream(f("opus"), {
+    makeEncoder: (format) => createEncoder(format),
+    clock,
+    onFramed: () => {
+      if (!inTask) {
+        inTask = true;
+        task++;
+        queueMicrotask(() => inTask = false);
+      }
+      tasks.push(task);
+    },
+    onError: (error) => assert.fail(String(error)),
+  });
+  const chunk = (i: number) => ({
+    segment: 1,
+    playAtUs: 100_000 + i * 60_000,
+    endUs: 160_000 + i * 60_000,
+    format: DEMO_FORMAT,
+    pcm: new Uint8Array(CHUNK_BYTES),
+  });
+  stream.catchUp(Array.from({ length: 80 }, (_, i) => chunk(i)));
+  await until("80 Opus packets", () => tasks.length >= 80, {
+    ms: 10_000,
+    seen: () => `${tasks.length} packets`,
+  });
+  const perTask = new Map<number, number>();
+  for (const t of tasks) perTask.set(t, (perTask.get(t) ?? 0) + 1);
+  // Before this, the whole backlog went into libopus while it loaded and came out in one task.
+  const most = Math.max(...perTask.values());
+  assert.ok(most <= 20, `${most} packets encoded in one task (of ${perTask.size} tasks)`);
+  assert.equal(perTask.values().next().value, 4, "the urgent part first, on its own");
+  stream.close();
+});
+
 Deno.test("a listener whose first format cannot start gets the next one it lists", () => {
   const { group: g, clock } = group();
   const uncommon = [8_000, 11_025, 16_000, 22_050, 24_000, 32_000, 88_200, 96_000]
