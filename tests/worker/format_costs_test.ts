@@ -20,6 +20,15 @@ const f = (codec: AudioFormat["codec"], sample_rate = 48_000, channels = 2, bit_
   bit_depth,
 });
 
+/** Timeline chunk `i` of a backlog: 60 ms each from 100 ms on, silence. */
+const chunk = (i: number) => ({
+  segment: 1,
+  playAtUs: 100_000 + i * 60_000,
+  endUs: 160_000 + i * 60_000,
+  format: DEMO_FORMAT,
+  pcm: new Uint8Array(CHUNK_BYTES),
+});
+
 function group() {
   const clock = { us: 1_000_000, nowUs: () => clock.us };
   return {
@@ -62,13 +71,6 @@ Deno.test("a new encoder's backlog: the urgent part at once, the rest in slices,
     onFramed: (c) => got.push(c.playAtUs),
     onError: (error) => assert.fail(String(error)),
   });
-  const chunk = (i: number) => ({
-    segment: 1,
-    playAtUs: 100_000 + i * 60_000,
-    endUs: 160_000 + i * 60_000,
-    format: DEMO_FORMAT,
-    pcm: new Uint8Array(CHUNK_BYTES),
-  });
   stream.catchUp(Array.from({ length: 80 }, (_, i) => chunk(i)));
   assert.equal(got.length, 4, "what plays within 300 ms is sent at once");
   stream.feed(chunk(80)); // a new chunk arrives while the backlog is being encoded
@@ -99,13 +101,6 @@ Deno.test("a starting Opus encoder: the backlog waits for libopus, then goes in 
       tasks.push(task);
     },
     onError: (error) => assert.fail(String(error)),
-  });
-  const chunk = (i: number) => ({
-    segment: 1,
-    playAtUs: 100_000 + i * 60_000,
-    endUs: 160_000 + i * 60_000,
-    format: DEMO_FORMAT,
-    pcm: new Uint8Array(CHUNK_BYTES),
   });
   stream.catchUp(Array.from({ length: 80 }, (_, i) => chunk(i)));
   await until("80 Opus packets", () => tasks.length >= 80, {
